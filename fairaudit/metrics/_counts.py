@@ -293,3 +293,32 @@ def regression_atoms(
             np.float64
         )
     return out
+
+
+def rank_runs(atoms: ScoreAtoms) -> ScoreAtoms:
+    """Merge runs of one-class atoms: the same ROC AUC, also under any resampling.
+
+    ROC AUC depends only on how each positive ranks among the negatives of its group. Within a
+    group, a run of consecutive atoms that hold only positives (or only negatives) can merge
+    into one atom: no atom of the other class lies between them, so every comparison with the
+    other class, and every tie, is unchanged. Resampling the merged counts is resampling the
+    run's atoms and adding them up (multinomial counts aggregate), so the bootstrap of the AUC
+    on these atoms is the exact row bootstrap. A group then has at most about twice as many
+    atoms as its minority class has distinct scores (23 for 11 positives, whatever the rows).
+    Brier score and calibration error need the scores themselves: keep the original atoms.
+    """
+    if atoms.group.size == 0:
+        return atoms
+    kind = np.where(atoms.neg_n == 0, 1, np.where(atoms.pos_n == 0, 2, 0))  # 0: mixed
+    start = np.empty(atoms.group.size, dtype=bool)
+    start[0] = True
+    start[1:] = (atoms.group[1:] != atoms.group[:-1]) | (kind[1:] != kind[:-1]) | (kind[1:] == 0)
+    starts = np.flatnonzero(start)
+    return ScoreAtoms(
+        group=atoms.group[starts],
+        score=atoms.score[starts],
+        pos_w=np.add.reduceat(atoms.pos_w, starts),
+        neg_w=np.add.reduceat(atoms.neg_w, starts),
+        pos_n=np.add.reduceat(atoms.pos_n, starts),
+        neg_n=np.add.reduceat(atoms.neg_n, starts),
+    )
