@@ -18,6 +18,24 @@ import pandas as pd
 N_CALIBRATION_BINS = 10
 
 
+def _group_score_order(group: np.ndarray, score: np.ndarray, n_groups: int) -> np.ndarray:
+    """Indices that sort rows by group, then score (stable).
+
+    One argsort of the scores (quicksort: rows with equal scores end in the same atom, so
+    their order does not matter), then a stable sort by group code: numpy sorts small integer
+    codes (uint16) by radix sort in linear time. ``np.lexsort`` on (score, group) took several
+    times longer on 1e7 rows.
+    """
+    order = np.argsort(score)
+    if n_groups <= 1 or group.size == 0:
+        return order
+    if n_groups <= np.iinfo(np.uint16).max:
+        codes = group.astype(np.uint16)[order]
+    else:
+        codes = group[order]
+    return order[np.argsort(codes, kind="stable")]
+
+
 @dataclass(frozen=True)
 class ScoreAtoms:
     """Distinct (group, score) values, sorted by group then score, with label masses."""
@@ -47,35 +65,43 @@ class ScoreAtoms:
         ``positive`` is a boolean per row, or, when re-atomizing, the positive mass per atom
         (then ``neg_w``, ``pos_n`` and ``neg_n`` are given too).
         """
-        del n_groups
-        order = np.lexsort((score, group))
-        g = group[order]
-        s = score[order]
-        if len(g) == 0:
+        order = _group_score_order(group, score, n_groups)
+        if order.size == 0:
             empty_f = np.empty(0)
             return cls(np.empty(0, np.intp), empty_f, empty_f, empty_f, empty_f, empty_f)
+        g = group[order]
+        s = score[order]
         new = np.empty(len(g), dtype=bool)
         new[0] = True
         np.not_equal(g[1:], g[:-1], out=new[1:])
         new[1:] |= s[1:] != s[:-1]
-        atom = np.cumsum(new) - 1
+        atom_group, atom_score = g[new], s[new]
+        del g, s
+        atom = np.cumsum(new, dtype=np.intp)
+        atom -= 1
         n_atoms = int(atom[-1]) + 1
         if neg_w is None:
             pos = positive[order].astype(bool)
             w = None if weight is None else weight[order]
-            pw = np.bincount(atom, weights=pos if w is None else w * pos, minlength=n_atoms)
-            tw = np.bincount(atom, weights=w, minlength=n_atoms)
-            nw = tw - pw
+            del order
             pn: np.ndarray = np.bincount(atom[pos], minlength=n_atoms).astype(np.float64)
-            nn: np.ndarray = np.bincount(atom, minlength=n_atoms).astype(np.float64) - pn
+            nn: np.ndarray = np.bincount(atom, minlength=n_atoms).astype(np.float64)
+            nn -= pn
+            if w is None:
+                # unweighted: the masses are the counts (shared arrays, not copies)
+                pw, nw = pn, nn
+            else:
+                pw = np.bincount(atom, weights=w * pos, minlength=n_atoms)
+                nw = np.bincount(atom, weights=w, minlength=n_atoms) - pw
         else:
             assert pos_n is not None  # internal call
             assert neg_n is not None
-            pw = np.bincount(atom, weights=positive[order], minlength=n_atoms)
-            nw = np.bincount(atom, weights=neg_w[order], minlength=n_atoms)
             pn = np.bincount(atom, weights=pos_n[order], minlength=n_atoms)
             nn = np.bincount(atom, weights=neg_n[order], minlength=n_atoms)
-        return cls(g[new], s[new], pw, nw, pn, nn)
+            same = positive is pos_n and neg_w is neg_n  # unweighted: masses are counts
+            pw = pn if same else np.bincount(atom, weights=positive[order], minlength=n_atoms)
+            nw = nn if same else np.bincount(atom, weights=neg_w[order], minlength=n_atoms)
+        return cls(atom_group, atom_score, pw, nw, pn, nn)
 
     def regroup(self, mapping: np.ndarray, n_groups: int) -> ScoreAtoms:
         """Atoms over coarser groups (``mapping[old_group] = new_group``)."""
