@@ -19,7 +19,7 @@ N_CALIBRATION_BINS = 10
 
 
 def _group_score_order(group: np.ndarray, score: np.ndarray, n_groups: int) -> np.ndarray:
-    """Indices that sort rows by group, then score (stable).
+    """Return the indices that sort rows by group, then score.
 
     One argsort of the scores (quicksort: rows with equal scores end in the same atom, so
     their order does not matter), then a stable sort by group code: numpy sorts small integer
@@ -29,10 +29,8 @@ def _group_score_order(group: np.ndarray, score: np.ndarray, n_groups: int) -> n
     order = np.argsort(score)
     if n_groups <= 1 or group.size == 0:
         return order
-    if n_groups <= np.iinfo(np.uint16).max:
-        codes = group.astype(np.uint16)[order]
-    else:
-        codes = group[order]
+    small = n_groups <= np.iinfo(np.uint16).max
+    codes = group.astype(np.uint16)[order] if small else group[order]
     return order[np.argsort(codes, kind="stable")]
 
 
