@@ -145,7 +145,7 @@ def envelope_difference(
 
 def _safe_div(num: np.ndarray, den: np.ndarray, zero: float) -> np.ndarray:
     """Divide non-negative values, giving ``zero`` where the denominator is 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = num / den
     return np.where(den > 0, out, zero)
 

@@ -246,7 +246,8 @@ class GroupMetrics(ResultMixin):
                 subset = np.append(subset, ref)
             method = "reference"
         values, overall = self._values()
-        if subset.size == 0:  # every group is below min_group_size
+        if subset.size == 0 or (ref is not None and subset.size < 2):
+            # every group is below min_group_size, or nothing to compare with the reference
             nan = np.full(len(self._names()), np.nan)
             return nan, nan.copy(), nan.copy(), method, reference
         point = self._aggregate(compare, method, ref, subset, values, overall)
