@@ -374,7 +374,9 @@ class GroupIntervals:
 #: What the simulations in ``benchmarks/coverage_group_metrics.py`` measured (the full table
 #: is in ``docs/group_metrics.md``); reported in ``GroupMetrics.to_dict()``.
 COVERAGE_NOTE = (
-    "Comparison intervals are Bonferroni envelopes of Jeffreys (rates) or bootstrap "
-    "(scores, regression) intervals: conservative. Simulated coverage at 95% with 2, 5 and "
-    "20 groups of 20 to 1,000 rows, equal and unequal rates: see docs/group_metrics.md."
+    "Comparison intervals are Bonferroni envelopes of per-group Jeffreys (rates) or bootstrap "
+    "(scores, regression) intervals, so they are conservative: in simulations at 95% with 2, "
+    "5 and 20 groups of 20 to 1,000 rows, equal and unequal selection rates, the difference, "
+    "ratio and equalized-odds intervals covered the true value in 99.1% to 100% of 2,000 data "
+    "sets per case (docs/group_metrics.md)."
 )
