@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
 from fairaudit._audit import audit
 from fairaudit.importance import orthogonal_importance
-from fairaudit.metrics import GroupMetrics, group_metrics
+from fairaudit.metrics import DataBias, GroupMetrics, data_bias, group_metrics
 from fairaudit.models import WrappedModel, wrap
 from fairaudit.policy import Policy
 from fairaudit.report import Report
@@ -29,12 +29,14 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "DataBias",
     "GroupMetrics",
     "Policy",
     "Report",
     "WrappedModel",
     "__version__",
     "audit",
+    "data_bias",
     "datasets",
     "debias",
     "embeddings",

@@ -13,6 +13,18 @@ Examples
 
 from __future__ import annotations
 
+from fairaudit.metrics._bias_measures import (
+    BIAS_MEASURES,
+    CLARIFY_CODES,
+    BiasMeasure,
+    resolve_measure,
+)
+from fairaudit.metrics._data_bias import (
+    ConditionalDemographicDisparity,
+    DataBias,
+    conditional_demographic_disparity,
+    data_bias,
+)
 from fairaudit.metrics._disparity import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -27,9 +39,16 @@ from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
 
 __all__ = [
+    "BIAS_MEASURES",
+    "CLARIFY_CODES",
     "METRIC_REGISTRY",
+    "BiasMeasure",
+    "ConditionalDemographicDisparity",
+    "DataBias",
     "GroupMetrics",
     "MetricDefinition",
+    "conditional_demographic_disparity",
+    "data_bias",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparate_impact",
@@ -40,4 +59,5 @@ __all__ = [
     "from_aif360",
     "get_metric",
     "group_metrics",
+    "resolve_measure",
 ]
