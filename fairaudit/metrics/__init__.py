@@ -35,6 +35,11 @@ from fairaudit.metrics._disparity import (
     equalized_odds_ratio,
 )
 from fairaudit.metrics._group_metrics import GroupMetrics, group_metrics
+from fairaudit.metrics._individual import (
+    GeneralizedEntropy,
+    consistency,
+    generalized_entropy_index,
+)
 from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
 
@@ -45,9 +50,11 @@ __all__ = [
     "BiasMeasure",
     "ConditionalDemographicDisparity",
     "DataBias",
+    "GeneralizedEntropy",
     "GroupMetrics",
     "MetricDefinition",
     "conditional_demographic_disparity",
+    "consistency",
     "data_bias",
     "demographic_parity_difference",
     "demographic_parity_ratio",
@@ -57,6 +64,7 @@ __all__ = [
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "from_aif360",
+    "generalized_entropy_index",
     "get_metric",
     "group_metrics",
     "resolve_measure",
