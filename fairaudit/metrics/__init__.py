@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+from fairaudit.metrics._count_table import count_table
+from fairaudit.metrics._counts import CountTable
 from fairaudit.metrics._disparity import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -28,8 +30,10 @@ from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_m
 
 __all__ = [
     "METRIC_REGISTRY",
+    "CountTable",
     "GroupMetrics",
     "MetricDefinition",
+    "count_table",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparate_impact",

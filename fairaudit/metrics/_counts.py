@@ -11,6 +11,7 @@ which is all that ROC AUC, the Brier score and the calibration error need (exact
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,15 +92,33 @@ class ScoreAtoms:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CountTable:
     """Per-group weighted counts: everything a GroupMetrics needs after the one pass.
+
+    Build one with :func:`fairaudit.metrics.count_table` (from arrays, a DataFrame, files,
+    a DuckDB relation or a Spark DataFrame); pass it to :func:`fairaudit.group_metrics` in
+    place of ``y_true``. Tables of partitions or days add with ``+`` (groups are united,
+    cells summed, score atoms merged); :meth:`to_parquet` / :meth:`from_parquet` store one
+    losslessly.
 
     ``cells`` is (G, 4) for binary tasks (TN, FP, FN, TP), (G, K, K) for multiclass
     (true class, predicted class), and (G, 5) weighted sums for regression
     (W, sum w*yhat, sum w*(yhat - y), sum w*|yhat - y|, sum w*(yhat - y)^2).
     ``cell_n`` holds the same cells without weights (regression: (G, 1) row counts) and
     ``cell_w2`` the sums of squared weights (only when weighted).
+
+    Examples
+    --------
+    >>> import fairaudit as fa
+    >>> t = fa.metrics.count_table([1, 0, 1, 1], [1, 0, 0, 1], sensitive_features=list("aabb"))
+    >>> t.cell_n.tolist()  # per group: TN, FP, FN, TP
+    [[1, 0, 0, 1], [0, 0, 1, 1]]
+    >>> fa.group_metrics(t + t, metrics=["selection_rate"], min_group_size=1).by_group
+                         selection_rate  count
+    sensitive_feature_0
+    a                               0.5      4
+    b                               0.5      4
     """
 
     task: str
@@ -115,6 +134,52 @@ class CountTable:
     weighted: bool = False
     # regression bootstrap atoms: quantity -> (A, 4) array of [group, rows, W, sum w*q]
     reg_atoms: dict[str, np.ndarray] | None = None
+    # the positive label of a binary table (None for multiclass and regression)
+    pos_label: Any = None
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows counted (unweighted)."""
+        return int(self.group_rows.sum())
+
+    def __repr__(self) -> str:
+        extra = "" if self.scores is None else f", score_atoms={self.scores.group.size}"
+        features = ", ".join(self.feature_names)
+        return (
+            f"CountTable(task={self.task!r}, features=[{features}], groups={self.n_groups}, "
+            f"rows={self.n_rows}, weighted={self.weighted}{extra})"
+        )
+
+    def __add__(self, other: object) -> CountTable:
+        from fairaudit.metrics._count_table import add_tables
+
+        if not isinstance(other, CountTable):
+            return NotImplemented
+        return add_tables(self, other)
+
+    def __radd__(self, other: object) -> CountTable:
+        if isinstance(other, int) and other == 0:  # sum(tables)
+            return self
+        return NotImplemented
+
+    def to_frame(self, part: str = "cells") -> pd.DataFrame:
+        """Return the table in long format (see :func:`fairaudit.metrics.count_table`)."""
+        from fairaudit.metrics._count_table import table_frame
+
+        return table_frame(self, part)
+
+    def to_parquet(self, path: Any) -> None:
+        """Write the table to one Parquet file, losslessly (read it with :meth:`from_parquet`)."""
+        from fairaudit.metrics._count_table import write_parquet
+
+        write_parquet(self, path)
+
+    @classmethod
+    def from_parquet(cls, path: Any) -> CountTable:
+        """Read a table written by :meth:`to_parquet`."""
+        from fairaudit.metrics._count_table import read_parquet
+
+        return read_parquet(path)
 
     @property
     def n_groups(self) -> int:
@@ -278,7 +343,9 @@ def regression_atoms(
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     out = {}
     for name, q in quantities.items():
-        order = np.lexsort((q, groups))
+        # ties in q are ordered by weight, so that an engine (SQL ORDER BY q, w) cuts the
+        # same chunks as this sort
+        order = np.lexsort((q, groups)) if weight is None else np.lexsort((w, q, groups))
         g = groups[order]
         rank = np.arange(len(g)) - starts[g]
         chunks = np.minimum(sizes[g], per_group)

@@ -960,9 +960,9 @@ def _infer_task(
 
 def group_metrics(
     y_true: Any,
-    y_pred: Any,
+    y_pred: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     y_score: Any = None,
     metrics: list[str] | str | None = None,
     sample_weight: Any = None,
@@ -977,6 +977,11 @@ def group_metrics(
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     fingerprint: bool = False,
     random_state: int | np.random.Generator | None = None,
+    data: Any = None,
+    engine: Literal["auto", "numpy", "duckdb", "spark"] = "auto",
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
 ) -> GroupMetrics:
     """Compute metrics per group from one pass over the data, with intervals and tests.
 
@@ -1026,6 +1031,15 @@ def group_metrics(
         Record SHA-256 digests of the inputs in ``provenance["fingerprints"]``.
     random_state : int, numpy.random.Generator or None
         Seed of the bootstrap.
+    data : optional
+        With ``data``, ``y_true``, ``y_pred``, ``y_score``, ``sample_weight`` and
+        ``sensitive_features`` are column names in it: a pandas, polars or pyarrow table, a
+        path, glob or list of Parquet/CSV files, a DuckDB relation or ``(connection, query)``,
+        or a Spark DataFrame (see :func:`fairaudit.metrics.count_table` and
+        ``docs/scale.md``). ``y_true`` may also be a :class:`fairaudit.metrics.CountTable`.
+    engine, memory_limit, threads, progress
+        Which engine scans ``data`` and its settings; see
+        :func:`fairaudit.metrics.count_table`.
 
     Returns
     -------
@@ -1079,6 +1093,20 @@ def group_metrics(
         raise TypeError(f"min_group_size must be an int, got {min_group_size!r}.")
     if random_state is not None:
         as_generator(random_state)  # type check now, not after the pass over the data
+    if data is not None or isinstance(y_true, CountTable | str) or isinstance(y_pred, str):
+        from fairaudit.metrics._count_table import group_metrics_from_source
+
+        return group_metrics_from_source(
+            y_true, y_pred, sensitive_features=sensitive_features, y_score=y_score,
+            metrics=metrics, sample_weight=sample_weight, pos_label=pos_label, n_boot=n_boot,
+            confidence=confidence, ci_method=ci_method, stratify=stratify,
+            reference_group=reference_group, min_group_size=min_group_size,
+            missing_groups=missing_groups, task=task, fingerprint=fingerprint,
+            random_state=random_state, data=data, engine=engine, memory_limit=memory_limit,
+            threads=threads, progress=progress,
+        )  # fmt: skip
+    if y_pred is None:
+        raise TypeError("y_pred is required (or pass a CountTable as the first argument).")
 
     t_values = as_values(y_true, name="y_true")
     p_values = as_values(y_pred, name="y_pred")

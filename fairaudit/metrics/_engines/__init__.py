@@ -1,0 +1,238 @@
+"""Engines that scan rows into a count table: numpy (in memory), DuckDB, Spark.
+
+Whichever engine scans the rows, it returns small aggregates (cells per group and label
+values, score atoms, regression sums) that :mod:`._finalize` turns into the same
+:class:`~fairaudit.metrics.CountTable` the numpy path builds.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import pandas as pd
+
+from fairaudit.exceptions import DataError
+from fairaudit.metrics._count_table import numpy_table
+from fairaudit.metrics._counts import CountTable
+
+__all__ = ["Columns", "check_columns", "source_kind", "table_from_source"]
+
+_ENGINES = ("auto", "numpy", "duckdb", "spark")
+
+
+class Columns:
+    """The column names a ``data=`` call refers to."""
+
+    def __init__(
+        self,
+        y_true: str,
+        y_pred: str,
+        sensitive: list[str],
+        y_score: str | None,
+        sample_weight: str | None,
+    ) -> None:
+        self.y_true = y_true
+        self.y_pred = y_pred
+        self.sensitive = sensitive
+        self.y_score = y_score
+        self.sample_weight = sample_weight
+
+    def named(self) -> dict[str, str]:
+        """Argument name -> column name, for every column used."""
+        out = {"y_true": self.y_true, "y_pred": self.y_pred}
+        for s in self.sensitive:
+            out.setdefault(f"sensitive_features ({s})", s)
+        if self.y_score is not None:
+            out["y_score"] = self.y_score
+        if self.sample_weight is not None:
+            out["sample_weight"] = self.sample_weight
+        return out
+
+
+def _name(value: Any, argument: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, str):
+        return value
+    raise TypeError(
+        f"with data= given, {argument} must be a column name (str), got "
+        f"{type(value).__name__}; pass the name of the column in data, or leave data= out "
+        "to pass arrays."
+    )
+
+
+def column_names(
+    y_true: Any, y_pred: Any, sensitive_features: Any, y_score: Any, sample_weight: Any
+) -> Columns:
+    """Validate the column names of a ``data=`` call."""
+    if isinstance(sensitive_features, str):
+        sensitive = [sensitive_features]
+    elif isinstance(sensitive_features, list | tuple) and sensitive_features:
+        sensitive = [str(_name(s, "each of sensitive_features")) for s in sensitive_features]
+    else:
+        raise TypeError(
+            "with data= given, sensitive_features must be a column name or a list of column "
+            f"names, got {type(sensitive_features).__name__}."
+        )
+    if len(set(sensitive)) != len(sensitive):
+        raise DataError(f"sensitive_features names a column twice: {sensitive}.")
+    return Columns(
+        str(_name(y_true, "y_true")),
+        str(_name(y_pred, "y_pred")),
+        sensitive,
+        _name(y_score, "y_score", optional=True),
+        _name(sample_weight, "sample_weight", optional=True),
+    )
+
+
+def check_columns(columns: Columns, available: list[str], source: str) -> None:
+    """Refuse a column that the source lacks, suggesting the closest names."""
+    have = set(available)
+    for argument, name in columns.named().items():
+        if name not in have:
+            close = difflib.get_close_matches(name, available, n=3, cutoff=0.6)
+            if not close:
+                lowered = {a.lower(): a for a in available}
+                close = [lowered[name.lower()]] if name.lower() in lowered else []
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            shown = ", ".join(repr(a) for a in available[:20])
+            more = f" (and {len(available) - 20} more)" if len(available) > 20 else ""
+            raise DataError(
+                f"{argument}: column {name!r} is not in {source}.{hint} Its columns are "
+                f"{shown}{more}."
+            )
+
+
+def source_kind(data: Any) -> str:
+    """``"frame"`` (pandas/polars/pyarrow), ``"duckdb"``, ``"spark"`` or ``"files"``."""
+    module = type(data).__module__
+    if isinstance(data, pd.DataFrame) or module.startswith(("polars", "pyarrow")):
+        return "frame"
+    if module.startswith("duckdb") or (
+        isinstance(data, tuple) and len(data) == 2 and type(data[0]).__module__.startswith("duckdb")
+    ):
+        return "duckdb"
+    if module.startswith("pyspark"):
+        return "spark"
+    import os
+
+    if isinstance(data, str | os.PathLike) or (
+        isinstance(data, list | tuple)
+        and data
+        and all(isinstance(d, str | os.PathLike) for d in data)
+    ):
+        return "files"
+    if isinstance(data, pd.Series | dict) or hasattr(data, "__array__"):
+        raise TypeError(
+            f"data must be a table (pandas, polars or pyarrow), a path, glob or list of "
+            f"files, a DuckDB relation or (connection, query) pair, or a Spark DataFrame; got "
+            f"{type(data).__name__}. To pass arrays, leave data= out."
+        )
+    raise TypeError(
+        f"data of type {type(data).__name__} is not supported; pass a pandas/polars/pyarrow "
+        "table, a path, glob or list of Parquet/CSV files, a DuckDB relation or (connection, "
+        "query) pair, or a Spark DataFrame."
+    )
+
+
+def _frame_columns(data: Any) -> list[str]:
+    """Column names of a pandas, polars or pyarrow table."""
+    if isinstance(data, pd.DataFrame):
+        return [str(c) for c in data.columns]
+    if type(data).__module__.startswith("polars"):
+        return list(data.columns)
+    return list(data.schema.names)
+
+
+def table_from_source(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sensitive_features: Any,
+    y_score: Any,
+    sample_weight: Any,
+    pos_label: Any,
+    task: str,
+    metrics: Any,
+    missing_groups: Any,
+    data: Any,
+    engine: str,
+    memory_limit: str | None,
+    threads: int | None,
+    progress: bool | None,
+    regression_n_boot: int,
+) -> CountTable:
+    """Dispatch a count-table request to the engine that holds the rows."""
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {list(_ENGINES)}, got {engine!r}.")
+    common = {
+        "pos_label": pos_label,
+        "task": task,
+        "metrics": metrics,
+        "missing_groups": missing_groups,
+    }
+    if data is None:
+        for argument, value in (
+            ("y_true", y_true),
+            ("y_pred", y_pred),
+            ("y_score", y_score),
+            ("sample_weight", sample_weight),
+        ):
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{argument}={value!r} is a column name, but data= is not given; pass "
+                    "data=<table, path or relation> holding the columns, or pass arrays."
+                )
+        if y_true is None or y_pred is None:
+            raise TypeError("y_true and y_pred are required (arrays, or column names with data=).")
+        if engine in ("duckdb", "spark"):
+            raise ValueError(f"engine={engine!r} scans a data source; pass data= as well.")
+        return numpy_table(
+            y_true,
+            y_pred,
+            sensitive_features=sensitive_features,
+            y_score=y_score,
+            sample_weight=sample_weight,
+            regression_n_boot=regression_n_boot,
+            **common,
+        )
+    columns = column_names(y_true, y_pred, sensitive_features, y_score, sample_weight)
+    kind = source_kind(data)
+    if kind == "frame" and engine in ("auto", "numpy"):
+        check_columns(columns, _frame_columns(data), "data")
+        wanted = list(dict.fromkeys(columns.named().values()))
+        frame = data if isinstance(data, pd.DataFrame) else data.select(wanted).to_pandas()
+        sens = frame[columns.sensitive]
+        return numpy_table(
+            frame[columns.y_true],
+            frame[columns.y_pred],
+            sensitive_features=sens,
+            y_score=None if columns.y_score is None else frame[columns.y_score],
+            sample_weight=None if columns.sample_weight is None else frame[columns.sample_weight],
+            regression_n_boot=regression_n_boot,
+            **common,
+        )
+    if kind == "spark" or engine == "spark":
+        if kind != "spark":
+            raise TypeError(
+                f"engine='spark' needs a Spark DataFrame as data, got {type(data).__name__}."
+            )
+        from fairaudit.metrics._engines._spark import spark_table
+
+        return spark_table(data, columns, regression_n_boot=regression_n_boot, **common)
+    if engine == "numpy":
+        raise ValueError(
+            f"engine='numpy' needs an in-memory table; data is {kind} (use engine='duckdb')."
+        )
+    from fairaudit.metrics._engines._duckdb import duckdb_table
+
+    return duckdb_table(
+        data,
+        columns,
+        memory_limit=memory_limit,
+        threads=threads,
+        progress=progress,
+        regression_n_boot=regression_n_boot,
+        **common,
+    )
