@@ -104,7 +104,6 @@ def numpy_table(
     metrics: Any = None,
     missing_groups: Literal["error", "separate"] = "error",
     regression_n_boot: int = DEFAULT_REGRESSION_N_BOOT,
-    with_reg_atoms: bool = True,
 ) -> CountTable:
     """Count in-memory arrays into a table: one bincount over a combined code."""
     t_values = as_values(y_true, name="y_true")
@@ -154,7 +153,7 @@ def numpy_table(
         w2 = None if w2 is None else w2[keep]
     index, feature_codes = encoding.labels(keep)
     reg_atoms = None
-    if resolved == "regression" and with_reg_atoms:
+    if resolved == "regression" and regression_n_boot > 0:
         per_group = regression_per_group(regression_n_boot, keep.size)
         reg_atoms = regression_atoms(codes, t_float, p_float, weight, g, per_group)
         for a in reg_atoms.values():
@@ -733,7 +732,7 @@ def group_metrics_from_source(
             memory_limit=memory_limit,
             threads=threads,
             progress=progress,
-            regression_n_boot=max(int(n_boot), 1),
+            regression_n_boot=int(n_boot) if ci_method == "bootstrap" else 0,
         )
         source = "data"
     return metrics_from_table(
