@@ -37,16 +37,21 @@ class Columns:
         self.sensitive = sensitive
         self.y_score = y_score
         self.sample_weight = sample_weight
+        # how messages name each argument (the command line names its options)
+        self.display: dict[str, str] = {}
 
-    def named(self) -> dict[str, str]:
-        """Argument name -> column name, for every column used."""
-        out = {"y_true": self.y_true, "y_pred": self.y_pred}
-        for s in self.sensitive:
-            out.setdefault(f"sensitive_features ({s})", s)
+    def show(self, argument: str) -> str:
+        """Return the name of an argument in messages."""
+        return self.display.get(argument, argument)
+
+    def named(self) -> list[tuple[str, str]]:
+        """(argument as shown, column name) for every column used."""
+        out = [(self.show("y_true"), self.y_true), (self.show("y_pred"), self.y_pred)]
         if self.y_score is not None:
-            out["y_score"] = self.y_score
+            out.append((self.show("y_score"), self.y_score))
+        out.extend((self.show("sensitive_features"), s) for s in self.sensitive)
         if self.sample_weight is not None:
-            out["sample_weight"] = self.sample_weight
+            out.append((self.show("sample_weight"), self.sample_weight))
         return out
 
 
@@ -89,18 +94,17 @@ def column_names(
 def check_columns(columns: Columns, available: list[str], source: str) -> None:
     """Refuse a column that the source lacks, suggesting the closest names."""
     have = set(available)
-    for argument, name in columns.named().items():
+    for argument, name in columns.named():
         if name not in have:
-            close = difflib.get_close_matches(name, available, n=3, cutoff=0.6)
+            close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
             if not close:
                 lowered = {a.lower(): a for a in available}
                 close = [lowered[name.lower()]] if name.lower() in lowered else []
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            shown = ", ".join(repr(a) for a in available[:20])
-            more = f" (and {len(available) - 20} more)" if len(available) > 20 else ""
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(available[:12])
+            more = f", ... ({len(available)} in all)" if len(available) > 12 else ""
             raise DataError(
-                f"{argument}: column {name!r} is not in {source}.{hint} Its columns are "
-                f"{shown}{more}."
+                f"{argument}: no column {name!r} in {source}.{hint} Columns: {shown}{more}."
             )
 
 
@@ -201,7 +205,7 @@ def table_from_source(
     kind = source_kind(data)
     if kind == "frame" and engine in ("auto", "numpy"):
         check_columns(columns, _frame_columns(data), "data")
-        wanted = list(dict.fromkeys(columns.named().values()))
+        wanted = list(dict.fromkeys(c for _, c in columns.named()))
         frame = data if isinstance(data, pd.DataFrame) else data.select(wanted).to_pandas()
         sens = frame[columns.sensitive]
         return numpy_table(

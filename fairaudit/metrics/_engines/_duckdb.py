@@ -41,11 +41,15 @@ __all__ = ["duckdb_table", "file_relation", "open_source"]
 
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)?\s*$", re.IGNORECASE)
 _PARQUET = (".parquet", ".pq", ".parq")
-_CSV = (".csv", ".txt")
+_CSV = (".csv",)
 _TSV = (".tsv", ".tab")
 _COMPRESSED = (".gz", ".gzip", ".zst")
 # seconds a scan runs before its progress bar appears
 _PROGRESS_AFTER = 1.0
+
+
+class SourceError(DataError):
+    """The data source cannot be read (missing, empty, corrupt or mixed files)."""
 
 
 def q(name: str) -> str:
@@ -67,7 +71,7 @@ def expand_paths(data: Any) -> list[str]:
         if any(ch in text for ch in "*?["):
             matches = sorted(m for m in glob.glob(text, recursive=True) if os.path.isfile(m))
             if not matches:
-                raise FileNotFoundError(f"no file matches {text!r}; check the path and pattern.")
+                raise FileNotFoundError(f"no file matches {text}; check the path and pattern.")
             out.extend(matches)
         elif os.path.isdir(text):
             found = sorted(
@@ -76,10 +80,10 @@ def expand_paths(data: Any) -> list[str]:
                 if os.path.isfile(m) and _format(m, strict=False) is not None
             )
             if not found:
-                raise FileNotFoundError(f"folder {text!r} holds no Parquet or CSV file.")
+                raise FileNotFoundError(f"folder {text} holds no Parquet or CSV file.")
             out.extend(found)
         elif not os.path.exists(text):
-            raise FileNotFoundError(f"{text!r} does not exist; check the path.")
+            raise FileNotFoundError(f"file not found: {text}")
         else:
             out.append(text)
     return out
@@ -101,8 +105,8 @@ def _format(path: str, *, strict: bool = True) -> str | None:
     if name.endswith(_CSV):
         return "csv"
     if strict:
-        raise DataError(
-            f"cannot tell the format of {path!r}: name it .parquet, .csv or .tsv (optionally "
+        raise SourceError(
+            f"cannot tell the format of {path}: name it .parquet, .csv or .tsv (optionally "
             ".gz), or open it yourself and pass a DuckDB relation as data."
         )
     return None
@@ -114,14 +118,14 @@ def _unzip(path: str, folder: str) -> str:
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) != 1:
-                raise DataError(
-                    f"{path!r} holds {len(members)} files; a .csv.zip must hold exactly one."
+                raise SourceError(
+                    f"{path} holds {len(members)} files; a .csv.zip must hold exactly one."
                 )
             target = os.path.join(folder, f"{len(os.listdir(folder))}_{Path(path).stem}")
             with archive.open(members[0]) as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"cannot read {path!r}: not a valid zip archive ({exc}).") from exc
+        raise SourceError(f"cannot read {path}: not a valid zip archive ({exc}).") from exc
     return target
 
 
@@ -135,17 +139,20 @@ def _types_clause(varchar: list[str]) -> str:
 def file_relation(
     con: Any, files: list[str], *, varchar: list[str], scratch: str
 ) -> tuple[Any, str]:
-    """A relation over the files (one format), after checking their schemas agree."""
+    """Open the files (one format) as a relation, after checking their schemas agree."""
     duckdb = sys.modules["duckdb"]
     kinds = {_format(f) for f in files}
     if len(kinds) != 1:
-        raise DataError(
+        raise SourceError(
             f"the files mix formats {sorted(str(k) for k in kinds)}; pass files of one format."
         )
     kind = str(kinds.pop())
     if kind.endswith("+zip"):
         files = [_unzip(f, scratch) for f in files]
         kind = kind[:-4]
+    for f in files:
+        if os.path.getsize(f) == 0:
+            raise SourceError(f"{f} is empty.")
     listing = "[" + ", ".join(lit(f) for f in files) + "]"
     described = files[0] if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more files)"
     try:
@@ -168,14 +175,15 @@ def file_relation(
             cast = [c for c in varchar if c in have]
             sql = f"SELECT * FROM read_csv({listing}{delim}{_types_clause(cast)})"
     except duckdb.Error as exc:
-        raise DataError(f"cannot read {described}: {_short(exc)}") from exc
+        label = "Parquet" if kind == "parquet" else kind.upper()
+        raise SourceError(f"cannot read {described} as {label}: {_short(exc)}") from exc
     first = files[0]
     reference = per_file.get(first, next(iter(per_file.values()), []))
     for f, cols in per_file.items():
         if set(cols) != set(reference):
             missing = sorted(set(reference) - set(cols))
             extra = sorted(set(cols) - set(reference))
-            raise DataError(
+            raise SourceError(
                 f"the files do not share one schema: {f!r} differs from {first!r} "
                 f"(missing {missing}, extra {extra}); audit them separately and add the "
                 "count tables, or align the files."
@@ -315,7 +323,7 @@ def _fetch(rel: Any, sql: str, con: Any, progress: bool, label: str) -> dict[str
             result: dict[str, Any] = rel.query("fa_src", sql).fetchnumpy()
         return result
     except duckdb.Error as exc:
-        raise DataError(f"DuckDB could not scan the data: {_short(exc)}") from exc
+        raise SourceError(f"could not scan the data: {_short(exc)}") from exc
 
 
 def _weight_checks(w: str | None) -> str:
@@ -407,6 +415,7 @@ def duckdb_table(
     progress: bool | None,
     regression_n_boot: int,
     varchar_sensitive: bool = False,
+    labels: Any = None,
 ) -> CountTable:
     """Count the rows of a DuckDB source (files, relation, query, or in-memory table)."""
     varchar = columns.sensitive if varchar_sensitive else []
@@ -414,11 +423,15 @@ def duckdb_table(
         data, columns, memory_limit=memory_limit, threads=threads, varchar=varchar
     ) as (con, rel, described, files):
         show = bool(progress) if progress is not None else (files and sys.stderr.isatty())
-        resolved = _resolve_auto_task(rel, columns, con, task, metrics, pos_label)
+        if labels is not None:
+            _refuse_fractional_predictions(rel, columns)
+            resolved = "binary"
+        else:
+            resolved = _resolve_auto_task(rel, columns, con, task, metrics, pos_label)
         if resolved == "regression":
             return _regression(rel, columns, con, show, missing_groups, regression_n_boot)
         return _classification(
-            rel, columns, con, show, pos_label, resolved, metrics, missing_groups
+            rel, columns, con, show, pos_label, resolved, metrics, missing_groups, labels, described
         )
 
 
@@ -431,6 +444,8 @@ def _classification(
     task: str,
     metrics: Any,
     missing_groups: Any,
+    labels: Any = None,
+    described: str = "the data",
 ) -> CountTable:
     sens = [q(s) for s in columns.sensitive]
     t, p = q(columns.y_true), q(columns.y_pred)
@@ -470,12 +485,23 @@ def _classification(
     )
     rows_c = np.flatnonzero(is_cell)
     n_c = n_all[rows_c]
+    if n_c.size == 0:
+        raise SourceError(f"{described} has a header but no rows.")
     y_true = labels_of(
-        _take(res["fa_t"], rows_c), argument="y_true", rows=n_c, column_name=columns.y_true
+        _take(res["fa_t"], rows_c),
+        argument=columns.show("y_true"),
+        rows=n_c,
+        column_name=columns.y_true,
     )
     y_pred = labels_of(
-        _take(res["fa_p"], rows_c), argument="y_pred", rows=n_c, column_name=columns.y_pred
+        _take(res["fa_p"], rows_c),
+        argument=columns.show("y_pred"),
+        rows=n_c,
+        column_name=columns.y_pred,
     )
+    if labels is not None:
+        labels.fit(y_true, y_pred)
+        y_true, y_pred, pos_label = labels.true(y_true), labels.pred(y_pred), 1
     weighted = w is not None
     cells = Aggregates(
         groups=_groups(res, columns.sensitive, rows_c),
@@ -495,17 +521,23 @@ def _classification(
         n_a = n_all[rows_a]
         score = labels_of(
             _take(res["fa_score"], rows_a),
-            argument="y_score",
+            argument=columns.show("y_score"),
             rows=n_a,
             column_name=columns.y_score,
         )
+        a_true = labels_of(
+            _take(res["fa_t"], rows_a),
+            argument=columns.show("y_true"),
+            rows=n_a,
+            column_name=columns.y_true,
+        )
+        if labels is not None:
+            a_true = labels.true(a_true)
         atoms = Aggregates(
             groups=_groups(res, columns.sensitive, rows_a),
             n=n_a,
             w=None if not weighted else np.asarray(res["fa_w"], dtype=np.float64)[rows_a],
-            y_true=labels_of(
-                _take(res["fa_t"], rows_a), argument="y_true", rows=n_a, column_name=columns.y_true
-            ),
+            y_true=a_true,
             score=np.asarray(score, dtype=np.float64),
         )
     return classification_table(
@@ -517,6 +549,30 @@ def _classification(
         missing_groups=missing_groups,
         weighted=weighted,
     )
+
+
+def _refuse_fractional_predictions(rel: Any, columns: Columns) -> None:
+    """Refuse scores passed as predictions before grouping by them (one cheap scan)."""
+    types = dict(zip(rel.columns, [str(t).upper() for t in rel.types], strict=True))
+    if not any(k in types[columns.y_pred] for k in ("FLOAT", "DOUBLE", "REAL", "DECIMAL")):
+        return
+    p = q(columns.y_pred)
+    res = _fetch(
+        rel,
+        f"SELECT DISTINCT {p} AS v FROM fa_src WHERE {p} <> floor({p}) LIMIT 5",
+        None,
+        False,
+        "",
+    )
+    values = np.asarray(res["v"]).tolist()
+    if values:
+        from fairaudit._validation import format_values
+
+        raise DataError(
+            f"--prediction: column {columns.y_pred!r} has fractional values "
+            f"{format_values(values)}, which look like scores; pass the predicted labels with "
+            "--prediction (and the scores with --score)."
+        )
 
 
 def _take(column: Any, rows: np.ndarray) -> Any:
@@ -565,6 +621,8 @@ def _regression(
         f"fsum(fa_wv * fa_wv) AS fa_w2{checks} FROM ({inner}) GROUP BY {group_s}"
     )
     res = _fetch(rel, sql, con, show, "fairaudit: summing")
+    if len(np.asarray(res["fa_n"])) == 0:
+        raise SourceError("the data has no rows.")
     for key, argument, name in (
         ("fa_t_null", "y_true", columns.y_true),
         ("fa_p_null", "y_pred", columns.y_pred),

@@ -31,7 +31,9 @@ __all__ = ["Aggregates", "classification_table", "regression_table", "values_of"
 def values_of(column: Any) -> np.ndarray:
     """Object array of Python values (None for NULL) of a fetched column."""
     if isinstance(column, np.ma.MaskedArray):
-        return np.asarray(column.astype(object).filled(None), dtype=object)
+        out = np.asarray(np.ma.getdata(column)).astype(object)
+        out[np.ma.getmaskarray(column)] = None
+        return out
     arr = np.asarray(column)
     if arr.dtype.kind in "OUS":
         return np.asarray(arr, dtype=object)
@@ -47,8 +49,8 @@ def labels_of(column: Any, *, argument: str, rows: np.ndarray, column_name: str)
         if mask.any():
             count = int(rows[mask].sum())
             raise MissingValueError(
-                f"{argument} (column {column_name!r}) has {count} missing (NULL) value(s); "
-                "remove or impute those rows before auditing."
+                f"{argument}: column {column_name!r} has {count} missing value(s) (NULL); "
+                "remove or fill those rows first."
             )
         column = column.data
     arr = np.asarray(column)
@@ -57,14 +59,14 @@ def labels_of(column: Any, *, argument: str, rows: np.ndarray, column_name: str)
         if missing.any():
             count = int(rows[missing].sum())
             raise MissingValueError(
-                f"{argument} (column {column_name!r}) has {count} missing (NULL) value(s); "
-                "remove or impute those rows before auditing."
+                f"{argument}: column {column_name!r} has {count} missing value(s) (NULL); "
+                "remove or fill those rows first."
             )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         count = int(rows[~np.isfinite(arr)].sum())
         raise MissingValueError(
-            f"{argument} (column {column_name!r}) has {count} missing or infinite value(s) "
-            "(NaN/inf); remove or impute those rows before auditing."
+            f"{argument}: column {column_name!r} has {count} missing or infinite value(s) "
+            "(NaN/inf); remove or fill those rows first."
         )
     return arr
 
