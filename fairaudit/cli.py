@@ -226,7 +226,7 @@ def _read_table(path_text: str, sensitive: Sequence[str] = ()) -> Any:
 
 
 def _count(args: argparse.Namespace) -> Any:
-    """The count table of the DATA files, by the chosen engine."""
+    """Count the DATA files into a table, by the chosen engine."""
     import fairaudit as fa
 
     if args.engine == "pandas":

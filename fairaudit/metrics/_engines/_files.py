@@ -7,7 +7,6 @@ so that ``01`` and ``1`` stay two groups and a group called ``NA`` is a group.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from fairaudit.metrics._counts import CountTable
 from fairaudit.metrics._engines import Columns
