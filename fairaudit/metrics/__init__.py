@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-from fairaudit.metrics._count_table import count_table
 from fairaudit.metrics._counts import CountTable
 from fairaudit.metrics._disparity import (
     demographic_parity_difference,
@@ -28,6 +27,7 @@ from fairaudit.metrics._group_metrics import group_metrics
 from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
 from fairaudit.metrics._result import GroupMetrics
+from fairaudit.metrics._scan import count_table
 
 __all__ = [
     "METRIC_REGISTRY",

@@ -28,7 +28,7 @@ from fairaudit._optional import import_optional
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._count_table import infer_task, regression_per_group
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._engines import Columns, check_columns
+from fairaudit.metrics._engines._columns import Columns, check_columns
 from fairaudit.metrics._engines._finalize import (
     Aggregates,
     classification_table,

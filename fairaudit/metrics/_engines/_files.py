@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._engines import Columns
+from fairaudit.metrics._engines._columns import Columns
 from fairaudit.metrics._engines._labels import OneVsRest
 
 __all__ = ["scan_files"]
