@@ -19,6 +19,7 @@ from fairaudit.metrics._bias_measures import (
     BiasMeasure,
     resolve_measure,
 )
+from fairaudit.metrics._counts import CountTable
 from fairaudit.metrics._data_bias import (
     ConditionalDemographicDisparity,
     DataBias,
@@ -34,7 +35,7 @@ from fairaudit.metrics._disparity import (
     equalized_odds_difference,
     equalized_odds_ratio,
 )
-from fairaudit.metrics._group_metrics import GroupMetrics, group_metrics
+from fairaudit.metrics._group_metrics import group_metrics
 from fairaudit.metrics._individual import (
     GeneralizedEntropy,
     consistency,
@@ -42,6 +43,8 @@ from fairaudit.metrics._individual import (
 )
 from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
+from fairaudit.metrics._result import GroupMetrics
+from fairaudit.metrics._scan import count_table
 
 __all__ = [
     "BIAS_MEASURES",
@@ -49,12 +52,14 @@ __all__ = [
     "METRIC_REGISTRY",
     "BiasMeasure",
     "ConditionalDemographicDisparity",
+    "CountTable",
     "DataBias",
     "GeneralizedEntropy",
     "GroupMetrics",
     "MetricDefinition",
     "conditional_demographic_disparity",
     "consistency",
+    "count_table",
     "data_bias",
     "demographic_parity_difference",
     "demographic_parity_ratio",
