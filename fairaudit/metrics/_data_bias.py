@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairaudit._provenance import core_versions, sha256_array
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import (
     _from_foreign,
@@ -180,6 +181,7 @@ class _Table:
     views: tuple[_View, ...]
     classes: list[Any]
     strata: pd.Index | None
+    fingerprints: dict[str, Any]
 
 
 def _build_table(
@@ -226,7 +228,18 @@ def _build_table(
     )
     index, feature_codes = enc.labels(used)
     views = _views(index, feature_codes, enc.feature_names, reference_group)
-    return _Table(cells, cell_n, views, classes, s_index)
+    per_row = enc.feature_codes_of(enc.codes)
+    fingerprints = {
+        "algorithm": "sha256",
+        "y_true": sha256_array(values),
+        "sensitive_features": {
+            name: sha256_array(np.asarray(enc.feature_levels[j], dtype=object).take(per_row[:, j]))
+            for j, name in enumerate(enc.feature_names)
+        },
+        "strata": None if strata is None else sha256_array(s_code),
+        "sample_weight": None if weight is None else sha256_array(weight),
+    }
+    return _Table(cells, cell_n, views, classes, s_index, fingerprints)
 
 
 def _views(
@@ -395,8 +408,16 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.nda
 # ----------------------------------------------------------------------------- results
 
 
-def _fmt(v: float) -> str:
-    return "nan" if not math.isfinite(v) else f"{v:.3g}"
+def _label(group: Any) -> str:
+    """Return a group label as text; intersections joined with " & "."""
+    return " & ".join(map(str, group)) if isinstance(group, tuple) else str(group)
+
+
+def _ci(row: Any) -> str:
+    lo, hi = row["lower"], row["upper"]
+    if not (isinstance(lo, float) and math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    return f" [{lo:.3f}, {hi:.3f}]"
 
 
 @dataclass(frozen=True, eq=False)
@@ -416,6 +437,8 @@ class _BiasResult(ResultMixin):
     random_state: int | None
     interval_method: str
     notes: tuple[str, ...]
+    parameters: dict[str, Any]
+    provenance: dict[str, Any]
 
     _kind = "data_bias"
 
@@ -460,32 +483,79 @@ class _BiasResult(ResultMixin):
             )
         return float(rows["value"].iloc[0])
 
+    def _summary(self) -> list[str]:
+        """One sentence per sensitive feature: the largest label gap and the smallest group."""
+        t = self.table
+        out = []
+        for feature in dict.fromkeys(t["sensitive_feature"]):
+            rows = t[t["sensitive_feature"] == feature]
+            vs = "the rest" if self.comparison == REST else "the reference group"
+            parts = []
+            dpl = rows[rows["measure"] == "label_proportion_difference"].dropna(subset=["value"])
+            if len(dpl):
+                top = dpl.loc[dpl["value"].idxmax()]
+                share = "fewer" if top["value"] > 0 else "more"
+                parts.append(
+                    f"{_label(top['group'])} has the lowest share of positive labels, "
+                    f"{abs(top['value']):.3f} {share} than {vs} (DPL {top['value']:.3f}{_ci(top)})"
+                )
+            ci = rows[rows["measure"] == "class_imbalance"].dropna(subset=["value"])
+            if len(ci):
+                top = ci.loc[ci["value"].idxmax()]
+                parts.append(
+                    f"the least represented group is {_label(top['group'])} "
+                    f"({int(top['count']):,} rows; CI {top['value']:.3f})"
+                )
+            tvd = rows[rows["measure"] == "total_variation_distance"].dropna(subset=["value"])
+            if len(tvd) and not len(dpl):
+                top = tvd.loc[tvd["value"].idxmax()]
+                parts.append(
+                    f"the label distribution of {_label(top['group'])} differs most from {vs} "
+                    f"(TVD {top['value']:.3f}{_ci(top)})"
+                )
+            cdd = rows[rows["measure"] == _CDD].dropna(subset=["value"])
+            if len(cdd):
+                top = cdd.loc[cdd["value"].idxmax()]
+                parts.append(
+                    f"within strata, {_label(top['group'])} is the most over-represented among "
+                    f"negative labels (CDDL {top['value']:.3f}{_ci(top)})"
+                )
+            if parts:
+                out.append(f"{feature}: " + "; ".join(parts) + ".")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict (``kind``, ``schema_version``, rows, measure definitions).
+        """Return a JSON-safe dict with the common result keys of fairaudit.
 
         Returns
         -------
         dict
-            Keys ``kind``, ``schema_version``, ``measures``, ``sensitive_features``,
-            ``classes``, ``pos_label``, ``comparison``, ``strata``, ``n_samples``, ``n_boot``,
-            ``confidence``, ``random_state``, ``interval_method``, ``notes``, ``rows`` (the
-            long table; groups as text, intersections joined with ``" & "``) and
-            ``measure_info`` (formula, ideal, range, direction, limitations per measure).
+            ``kind``, ``schema_version``, ``title``, ``summary`` (sentences), ``parameters``,
+            ``table`` (the long table as records; groups as text, intersections joined with
+            ``" & "``), ``provenance`` (versions and SHA-256 fingerprints of the inputs), and
+            ``measures``, ``sensitive_features``, ``classes``, ``pos_label``, ``comparison``,
+            ``strata``, ``n_samples``, ``n_boot``, ``confidence``, ``interval_method``,
+            ``notes``, ``measure_info`` (formula, ideal, range, direction, limitations).
         """
         rows = []
         for rec in self.table.to_dict("records"):
-            g = rec["group"]
-            rec["group"] = " & ".join(map(str, g)) if isinstance(g, tuple) else str(g)
-            rec["reference"] = (
-                " & ".join(map(str, rec["reference"]))
-                if isinstance(rec["reference"], tuple)
-                else str(rec["reference"])
-            )
+            rec["group"] = _label(rec["group"])
+            rec["reference"] = _label(rec["reference"])
             rows.append(rec)
+        title = (
+            "Data bias (labels, before any model)"
+            if self._kind == "data_bias"
+            else "Conditional demographic disparity"
+        )
         return json_safe(
             {
                 "kind": self._kind,
                 "schema_version": 1,
+                "title": title,
+                "summary": self._summary() + list(self.notes),
+                "parameters": self.parameters,
+                "table": rows,
+                "provenance": self.provenance,
                 "measures": list(self.measures),
                 "sensitive_features": list(self.sensitive_features),
                 "classes": list(self.classes),
@@ -495,10 +565,8 @@ class _BiasResult(ResultMixin):
                 "n_samples": self.n_samples,
                 "n_boot": self.n_boot,
                 "confidence": self.confidence,
-                "random_state": self.random_state,
                 "interval_method": self.interval_method,
                 "notes": list(self.notes),
-                "rows": rows,
                 "measure_info": {m: BIAS_MEASURES[m].to_dict() for m in self.measures},
             }
         )
@@ -532,7 +600,7 @@ class _BiasResult(ResultMixin):
                 f"{list(self.measures)}, features: {sorted(set(self.table['sensitive_feature']))}."
             )
         ax = get_axes(ax)
-        labels = [" & ".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in t["group"]]
+        labels = [_label(g) for g in t["group"]]
         # plain text: a group name must never be read as mathtext
         labels = [s.replace("$", r"\$") for s in labels]
         y = np.arange(len(t))
@@ -803,6 +871,23 @@ def _compute(
             "(SageMaker Clarify drops such labels instead)."
         )
     names = enc_names(table)
+    parameters = {
+        "measures": list(chosen),
+        "pos_label": pos_label,
+        "reference_group": reference_group,
+        "n_boot": int(n_boot),
+        "confidence": float(confidence),
+        "random_state": random_state if isinstance(random_state, int) else None,
+        "min_group_size": int(min_group_size),
+        "missing_groups": missing_groups,
+        "weighted": sample_weight is not None,
+        "n_samples": int(table.cell_n.sum()),
+    }
+    provenance = {
+        "parameters": parameters,
+        "versions": core_versions(),
+        "fingerprints": table.fingerprints,
+    }
     return cls(
         table=frame,
         measures=tuple(chosen),
@@ -826,6 +911,8 @@ def _compute(
             else "none"
         ),
         notes=tuple(notes),
+        parameters=parameters,
+        provenance=provenance,
     )
 
 

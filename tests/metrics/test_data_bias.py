@@ -277,3 +277,19 @@ def test_result_contract():
     json.dumps(d)
     assert d["kind"] == "data_bias"
     assert "<table" in db._repr_html_()
+
+
+def test_in_reports(tmp_path):
+    ds = fa.datasets.load_german()
+    db = fa.data_bias(
+        ds.y, sensitive_features=ds.frame[["sex"]], n_boot=100, random_state=0, min_group_size=0
+    )
+    report = fa.Report(title="German credit labels").add(db)
+    for suffix in ("html", "md", "json"):
+        report.save(tmp_path / f"r.{suffix}")
+    html = (tmp_path / "r.html").read_text()
+    assert "Data bias" in html and "label_proportion_difference" in html
+    import json
+
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["sections"][0]["kind"] == "data_bias"
