@@ -22,6 +22,7 @@ from fairaudit.metrics._disparity import (
     equalized_odds_difference,
     equalized_odds_ratio,
 )
+from fairaudit.metrics._drift import DriftResult, drift
 from fairaudit.metrics._group_metrics import GroupMetrics, group_metrics
 from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
@@ -30,9 +31,11 @@ __all__ = [
     "METRIC_REGISTRY",
     "GroupMetrics",
     "MetricDefinition",
+    "DriftResult",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparate_impact",
+    "drift",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_difference",

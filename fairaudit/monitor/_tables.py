@@ -1,0 +1,105 @@
+"""From the store's per-group cells to count tables and GroupMetrics.
+
+The one place where the monitor turns its integer cells (TN, FP, FN, TP per group) into the
+metrics layer's objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairaudit.metrics import GroupMetrics
+from fairaudit.metrics._compute import Column
+from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._group_metrics import _build, _versions
+
+__all__ = ["cells_to_table", "table_group_metrics"]
+
+
+def cells_to_table(
+    cells: np.ndarray, keys: list[tuple[str, ...]], feature_names: tuple[str, ...]
+) -> CountTable:
+    """A binary count table from (G, 4) integer cells and the groups' sensitive values.
+
+    Groups without rows are dropped; groups are sorted by their labels.
+    """
+    cells = np.asarray(cells, dtype=np.int64).reshape(-1, 4)
+    keep = np.flatnonzero(cells.sum(axis=1) > 0)
+    kept_keys = [keys[i] for i in keep]
+    order = sorted(range(len(kept_keys)), key=lambda i: kept_keys[i])
+    kept_keys = [kept_keys[i] for i in order]
+    cells = cells[keep[order]] if keep.size else cells[:0]
+    n_features = len(feature_names)
+    levels = []
+    codes = np.zeros((len(kept_keys), n_features), dtype=np.intp)
+    for j in range(n_features):
+        values = sorted({k[j] for k in kept_keys})
+        lookup = {v: i for i, v in enumerate(values)}
+        codes[:, j] = [lookup[k[j]] for k in kept_keys]
+        levels.append(pd.Index(values, dtype=object, name=feature_names[j]))
+    if n_features == 1:
+        index: pd.Index = pd.Index(
+            [k[0] for k in kept_keys], dtype=object, name=feature_names[0]
+        )
+    else:
+        index = pd.MultiIndex(
+            levels=levels, codes=[list(codes[:, j]) for j in range(n_features)],
+            names=list(feature_names),
+        )
+    return CountTable(
+        task="binary",
+        index=index,
+        feature_names=tuple(feature_names),
+        feature_codes=codes,
+        feature_levels=tuple(levels),
+        cells=cells.astype(np.float64),
+        cell_n=cells,
+        cell_w2=None,
+    )
+
+
+def table_group_metrics(
+    table: CountTable,
+    *,
+    metrics: tuple[str, ...],
+    pos_label: Any,
+    confidence: float,
+    n_boot: int,
+    random_state: Any,
+    min_group_size: int,
+    reference_group: Any = None,
+) -> GroupMetrics:
+    """GroupMetrics of a binary count table: Wilson intervals, or bootstrap ones."""
+    columns = [Column(name=m, metric=m) for m in metrics]
+    ci_method = "bootstrap" if n_boot > 0 else "wilson"
+    parameters = {
+        "metrics": list(metrics),
+        "pos_label": pos_label,
+        "n_boot": int(n_boot),
+        "confidence": float(confidence),
+        "ci_method": ci_method,
+        "stratify": True,
+        "reference_group": reference_group,
+        "min_group_size": int(min_group_size),
+        "task": "binary",
+        "random_state": random_state if isinstance(random_state, int | None) else None,
+        "weighted": False,
+        "n_samples": int(table.cell_n.sum()),
+        "source": "fairaudit.monitor",
+    }
+    return _build(
+        table,
+        columns,
+        pos_label=pos_label,
+        n_boot=int(n_boot),
+        confidence=float(confidence),
+        random_state=random_state,
+        reference_group=reference_group,
+        min_group_size=int(min_group_size),
+        ci_method=ci_method,
+        provenance={"parameters": parameters, "versions": _versions()},
+        stratify=True,
+    )
