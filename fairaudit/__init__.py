@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
+from fairaudit import (
+    datasets,
+    debias,
+    embeddings,
+    exceptions,
+    importance,
+    metrics,
+    models,
+    monitor,
+)
 from fairaudit._audit import audit
 from fairaudit.importance import orthogonal_importance
 from fairaudit.metrics import GroupMetrics, group_metrics
@@ -43,6 +52,7 @@ __all__ = [
     "importance",
     "metrics",
     "models",
+    "monitor",
     "orthogonal_importance",
     "wrap",
 ]

@@ -300,8 +300,8 @@ def drift(
         Binary count tables over the same sensitive features: A before (or the reference),
         B after. A GroupMetrics stands for the table it was computed from.
     metrics : list of str, optional
-        Rate metrics to compare. Default: selection rate, true and false positive rates,
-        keeping those defined (a denominator above 0) in some group of both tables.
+        Rate metrics to compare. Default: selection rate, plus true and false positive rates
+        when both tables hold positive and negative outcomes.
     n_boot : int, default 1000
         Bootstrap replicates for the intervals of the disparity changes; 0 skips them.
     confidence : float, default 0.95
@@ -364,10 +364,11 @@ def drift(
     cells_a = a.cells.reshape(-1, 4).astype(np.float64)
     cells_b = b.cells.reshape(-1, 4).astype(np.float64)
     if metrics is None:
-        names = []
-        for m in _DEFAULT_METRICS:
-            if (rate_parts(cells_a, m)[1] > 0).any() and (rate_parts(cells_b, m)[1] > 0).any():
-                names.append(m)
+        # label metrics only when both tables have outcomes of both kinds
+        labelled = all(
+            (c[:, 2:].sum() > 0 and c[:, :2].sum() > 0) for c in (cells_a, cells_b)
+        )
+        names = list(_DEFAULT_METRICS if labelled else _DEFAULT_METRICS[:1])
     else:
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         for m in names:

@@ -93,7 +93,7 @@ def _epoch_seconds(values: Any, *, name: str, n: int | None) -> np.ndarray:
         out = series.to_numpy(dtype=np.float64)
     else:
         try:
-            parsed = pd.to_datetime(series, utc=True)
+            parsed = pd.to_datetime(series, utc=True, format="ISO8601")
         except (ValueError, TypeError) as exc:
             raise DataError(
                 f"{name} could not be read as datetimes ({exc}); pass datetimes, ISO strings "
