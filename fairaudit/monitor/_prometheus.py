@@ -237,7 +237,13 @@ class FairnessCollector:
         yield adjusted
 
 
-def serve(monitor: FairnessMonitor, *, port: int = 9464, addr: str = "127.0.0.1") -> Any:
+def serve(
+    monitor: FairnessMonitor,
+    *,
+    port: int = 9464,
+    addr: str = "127.0.0.1",
+    drift_against: str | None = "previous",
+) -> Any:
     """Serve the monitor's gauges on ``http://addr:port/metrics`` from a background thread.
 
     Parameters
@@ -248,6 +254,8 @@ def serve(monitor: FairnessMonitor, *, port: int = 9464, addr: str = "127.0.0.1"
         TCP port (0 picks a free one).
     addr : str, default "127.0.0.1"
         Address to bind; ``"0.0.0.0"`` to accept scrapes from other hosts.
+    drift_against : {"previous", "reference"} or None, default "previous"
+        As in :meth:`FairnessMonitor.collector`.
 
     Returns
     -------
@@ -270,6 +278,6 @@ def serve(monitor: FairnessMonitor, *, port: int = 9464, addr: str = "127.0.0.1"
     """
     prom = import_optional("prometheus_client", purpose="fairaudit monitor serve")
     registry = prom.CollectorRegistry(auto_describe=True)
-    registry.register(monitor.collector())
+    registry.register(monitor.collector(drift_against=drift_against))  # type: ignore[arg-type]
     server, _thread = prom.start_http_server(port, addr=addr, registry=registry)
     return server
