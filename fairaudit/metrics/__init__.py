@@ -29,9 +29,9 @@ from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_m
 
 __all__ = [
     "METRIC_REGISTRY",
+    "DriftResult",
     "GroupMetrics",
     "MetricDefinition",
-    "DriftResult",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparate_impact",

@@ -27,11 +27,28 @@ __all__ = ["DriftResult", "drift"]
 
 _DEFAULT_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
 _GROUP_COLUMNS = [
-    "metric", "sensitive_feature", "group", "value_a", "value_b", "change", "n_a", "n_b",
-    "statistic", "p_value", "p_value_adjusted", "test", "flagged",
+    "metric",
+    "sensitive_feature",
+    "group",
+    "value_a",
+    "value_b",
+    "change",
+    "n_a",
+    "n_b",
+    "statistic",
+    "p_value",
+    "p_value_adjusted",
+    "test",
+    "flagged",
 ]
 _DISPARITY_COLUMNS = [
-    "metric", "sensitive_feature", "kind", "value_a", "value_b", "change", "change_lower",
+    "metric",
+    "sensitive_feature",
+    "kind",
+    "value_a",
+    "value_b",
+    "change",
+    "change_lower",
     "change_upper",
 ]
 
@@ -93,9 +110,7 @@ class DriftResult(ResultMixin):
 
     def __repr__(self) -> str:
         flagged = int(self.groups["flagged"].sum()) if len(self.groups) else 0
-        return (
-            f"DriftResult({len(self.groups)} rows, {flagged} flagged at alpha={self.alpha:g})"
-        )
+        return f"DriftResult({len(self.groups)} rows, {flagged} flagged at alpha={self.alpha:g})"
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -159,14 +174,17 @@ class DriftResult(ResultMixin):
                 f"metric={metric!r} is not in the result; choose one of "
                 f"{sorted(set(self.groups['metric']))}."
             )
-        labels = [f"{f}={g}" for f, g in zip(rows["sensitive_feature"], rows["group"])]
+        labels = [f"{f}={g}" for f, g in zip(rows["sensitive_feature"], rows["group"], strict=True)]
         colours = ["#C44E52" if f else "#4C72B0" for f in rows["flagged"]]
         x = np.arange(len(rows))
         ax.bar(x, np.nan_to_num(rows["change"].to_numpy(dtype=float)), color=colours)
         ax.axhline(0.0, color="0.3", linewidth=1)
         ax.set_xticks(x)
-        ax.set_xticklabels(labels, rotation=45 if len(labels) > 4 else 0,
-                           ha="right" if len(labels) > 4 else "center")
+        ax.set_xticklabels(
+            labels,
+            rotation=45 if len(labels) > 4 else 0,
+            ha="right" if len(labels) > 4 else "center",
+        )
         base = METRIC_REGISTRY.get(metric)
         ax.set_ylabel(f"change in {base.label if base else metric} (B - A)")
         ax.set_title(f"Drift (red: BH-adjusted p < {self.alpha:g})")
@@ -197,9 +215,7 @@ def _as_table(x: Any, name: str) -> CountTable:
             raise DataError(f"{name} has no count table (it was not built from data).")
         table = x._table
     else:
-        raise TypeError(
-            f"{name} must be a count table or a GroupMetrics, got {type(x).__name__}."
-        )
+        raise TypeError(f"{name} must be a count table or a GroupMetrics, got {type(x).__name__}.")
     if table.task != "binary":
         raise DataError(f"{name} is a {table.task} table; drift compares binary count tables.")
     return table
@@ -365,9 +381,7 @@ def drift(
     cells_b = b.cells.reshape(-1, 4).astype(np.float64)
     if metrics is None:
         # label metrics only when both tables have outcomes of both kinds
-        labelled = all(
-            (c[:, 2:].sum() > 0 and c[:, :2].sum() > 0) for c in (cells_a, cells_b)
-        )
+        labelled = all((c[:, 2:].sum() > 0 and c[:, :2].sum() > 0) for c in (cells_a, cells_b))
         names = list(_DEFAULT_METRICS if labelled else _DEFAULT_METRICS[:1])
     else:
         names = [metrics] if isinstance(metrics, str) else list(metrics)
@@ -389,7 +403,9 @@ def drift(
         pos_a = {v: i for i, v in enumerate(labels_a)}
         pos_b = {v: i for i, v in enumerate(labels_b)}
 
-        def aligned(marg: np.ndarray, pos: dict[str, int]) -> np.ndarray:
+        def aligned(
+            marg: np.ndarray, pos: dict[str, int], labels: list[str] = labels
+        ) -> np.ndarray:
             out = np.zeros((*marg.shape[:-2], len(labels), 4))
             for i, v in enumerate(labels):
                 if v in pos:
@@ -411,9 +427,16 @@ def drift(
             for i, label in enumerate(labels):
                 group_rows.append(
                     {
-                        "metric": m, "sensitive_feature": feature, "group": label,
-                        "value_a": va[i], "value_b": vb[i], "change": vb[i] - va[i],
-                        "n_a": na[i], "n_b": nb[i], "statistic": stat[i], "p_value": p[i],
+                        "metric": m,
+                        "sensitive_feature": feature,
+                        "group": label,
+                        "value_a": va[i],
+                        "value_b": vb[i],
+                        "change": vb[i] - va[i],
+                        "n_a": na[i],
+                        "n_b": nb[i],
+                        "statistic": stat[i],
+                        "p_value": p[i],
                         "test": test[i],
                     }
                 )
@@ -437,9 +460,13 @@ def drift(
             for kind, x_a, x_b in (("difference", da, db), ("ratio", ra, rb)):
                 disp_rows.append(
                     {
-                        "metric": m, "sensitive_feature": feature, "kind": kind,
-                        "value_a": float(x_a), "value_b": float(x_b),
-                        "change": float(x_b - x_a), "change_lower": lows[kind],
+                        "metric": m,
+                        "sensitive_feature": feature,
+                        "kind": kind,
+                        "value_a": float(x_a),
+                        "value_b": float(x_b),
+                        "change": float(x_b - x_a),
+                        "change_lower": lows[kind],
                         "change_upper": highs[kind],
                     }
                 )

@@ -36,7 +36,9 @@ def add_monitor_parser(commands: Any) -> None:
     serve.add_argument("--policy", metavar="PATH", help="YAML policy checked on each window")
     serve.add_argument("--min-group-size", type=int, default=30, metavar="N")
     serve.add_argument(
-        "--drift-against", choices=["previous", "reference", "none"], default="previous",
+        "--drift-against",
+        choices=["previous", "reference", "none"],
+        default="previous",
         help="drift p-values exported against the previous window (default) or the first",
     )
     ingest = actions.add_parser(
@@ -48,7 +50,9 @@ def add_monitor_parser(commands: Any) -> None:
     ingest.add_argument("--prediction", metavar="COL", help="decision column")
     ingest.add_argument("--target", metavar="COL", help="outcome column (labels)")
     ingest.add_argument(
-        "--sensitive", nargs="+", metavar="COL",
+        "--sensitive",
+        nargs="+",
+        metavar="COL",
         help="sensitive columns (required for a new store; default: the store's)",
     )
     ingest.add_argument("--id", dest="id_column", metavar="COL", help="prediction id column")
@@ -68,8 +72,12 @@ def _read(path: Path, text_columns: list[str]) -> Any:
     dtypes = {c: str for c in text_columns}
     if name.endswith(_CSV):
         reader = pd.read_csv(
-            path, sep="\t" if name.endswith(".tsv") else ",", dtype=dtypes,
-            keep_default_na=False, na_values=[""], chunksize=_CHUNK_ROWS,
+            path,
+            sep="\t" if name.endswith(".tsv") else ",",
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=_CHUNK_ROWS,
         )
         with reader:
             yield from enumerate(reader)
@@ -112,7 +120,7 @@ def ingest_file(
     window: str | None = None,
     pos_label: Any = None,
 ) -> dict[str, int]:
-    """Add a batch file's rows to a monitor's store (predictions, or late labels by id).
+    r"""Add a batch file's rows to a monitor's store (predictions, or late labels by id).
 
     Each chunk's batch id is the file's SHA-256 plus the chunk number, so ingesting the same
     file twice (say, after a crash) adds nothing the second time.
@@ -141,7 +149,8 @@ def ingest_file(
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
     >>> csv = os.path.join(folder, "batch.csv")
-    >>> _ = open(csv, "w").write("pred,sex\\n1,F\\n0,M\\n1,M\\n")
+    >>> with open(csv, "w") as fh:
+    ...     _ = fh.write("pred,sex\n1,F\n0,M\n1,M\n")
     >>> store = os.path.join(folder, "s.db")
     >>> ingest_file(csv, store=store, prediction="pred", sensitive=["sex"])
     {'rows': 3, 'labels': 0, 'matched': 0, 'skipped': 0}
@@ -163,7 +172,10 @@ def ingest_file(
             "and --id."
         )
     mon = FairnessMonitor(
-        store, sensitive_features=sensitive, window=window, pos_label=pos_label,
+        store,
+        sensitive_features=sensitive,
+        window=window,
+        pos_label=pos_label,
         min_group_size=0,
     )
     totals = {"rows": 0, "labels": 0, "matched": 0, "skipped": 0}
@@ -173,13 +185,18 @@ def ingest_file(
             batch_id = f"file:{digest}:{number}"
             _columns(
                 frame,
-                {"--prediction": prediction, "--target": target, "--id": id_column,
-                 "--timestamp": timestamp},
+                {
+                    "--prediction": prediction,
+                    "--target": target,
+                    "--id": id_column,
+                    "--timestamp": timestamp,
+                },
                 path,
             )
             ids = None if id_column is None else frame[id_column].astype(str)
             if prediction is None:
-                assert target is not None and ids is not None
+                assert target is not None
+                assert ids is not None
                 before = mon.counters["labels_received"]
                 matched = mon.update_labels(ids, frame[target], batch_id=batch_id)
                 added = mon.counters["labels_received"] - before
@@ -187,7 +204,8 @@ def ingest_file(
                 totals["matched"] += matched
                 totals["skipped"] += int(added == 0)
                 continue
-            _columns(frame, {"--sensitive": c for c in mon.sensitive_features}, path)
+            for column in mon.sensitive_features:
+                _columns(frame, {"--sensitive": column}, path)
             n = mon.update(
                 frame[prediction],
                 {c: frame[c] for c in mon.sensitive_features},
@@ -222,8 +240,11 @@ def _serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | None) 
     try:
         server = serve(mon, port=args.port, addr=args.addr, drift_against=against)
         port = server.server_address[1]
-        print(f"fairaudit: serving {args.store} on http://{args.addr}:{port}/metrics", file=out,
-              flush=True)
+        print(
+            f"fairaudit: serving {args.store} on http://{args.addr}:{port}/metrics",
+            file=out,
+            flush=True,
+        )
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -270,7 +291,7 @@ def run_monitor_command(
 
 
 def _label(text: str | None) -> Any:
-    """A label given on the command line: an int when it reads as one."""
+    """Read a label given on the command line: an int when it reads as one."""
     if text is None:
         return None
     try:

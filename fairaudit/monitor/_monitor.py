@@ -78,8 +78,10 @@ def _epoch_seconds(values: Any, *, name: str, n: int | None) -> np.ndarray:
     """Timestamps (datetimes, strings or epoch seconds; naive means UTC) -> float seconds."""
     arr = values if isinstance(values, pd.Series | pd.Index | np.ndarray) else None
     if arr is None:
-        if isinstance(values, str | pd.Timestamp) or np.isscalar(values) or hasattr(
-            values, "isoformat"
+        if (
+            isinstance(values, str | pd.Timestamp)
+            or np.isscalar(values)
+            or hasattr(values, "isoformat")
         ):
             arr = np.asarray([values], dtype=object)
         else:
@@ -235,8 +237,10 @@ class FairnessMonitor:
             raise TypeError(f"store must be a file path, got {type(store).__name__}.")
         config: dict[str, Any] = {}
         if sensitive_features is not None:
-            names = [sensitive_features] if isinstance(sensitive_features, str) else list(
-                sensitive_features
+            names = (
+                [sensitive_features]
+                if isinstance(sensitive_features, str)
+                else list(sensitive_features)
             )
             if not names or not all(isinstance(c, str) for c in names):
                 raise TypeError(
@@ -288,7 +292,7 @@ class FairnessMonitor:
                     "number of windows."
                 )
             else:
-                self.keep = ("time", parse_duration(keep, name="keep"))
+                self.keep = ("time", parse_duration(str(keep), name="keep"))
         self._clock = time.time
 
     # -- properties ----------------------------------------------------------------------------
@@ -362,9 +366,9 @@ class FairnessMonitor:
         for value in local:
             parts = []
             rest = int(value)
-            for u in reversed(uniques_per):
-                parts.append(u[rest % len(u)])
-                rest //= len(u)
+            for levels in reversed(uniques_per):
+                parts.append(levels[rest % len(levels)])
+                rest //= len(levels)
             keys.append(tuple(reversed(parts)))
         return inverse.astype(np.int64), keys
 
@@ -438,8 +442,10 @@ class FairnessMonitor:
         if n == 0:
             raise DataError("y_pred is empty; pass at least one prediction.")
         group, keys = self._encode_groups(sensitive_features, n)
-        true = None if y_true is None else _binary(
-            y_true, name="y_true", pos_label=self.pos_label, n=n
+        true = (
+            None
+            if y_true is None
+            else _binary(y_true, name="y_true", pos_label=self.pos_label, n=n)
         )
         id_list = None if ids is None else _ids(ids, name="ids", n=n)
         if timestamps is None:
@@ -467,8 +473,12 @@ class FairnessMonitor:
             counts = np.bincount(code, minlength=len(w_unique) * n_groups * 6)
             nz = np.flatnonzero(counts)
             rows = [
-                (int(w_unique[k // (6 * n_groups)]), int(gids[(k // 6) % n_groups]), int(k % 6),
-                 int(counts[k]))
+                (
+                    int(w_unique[k // (6 * n_groups)]),
+                    int(gids[(k // 6) % n_groups]),
+                    int(k % 6),
+                    int(counts[k]),
+                )
                 for k in nz
             ]
             cur.executemany(
@@ -511,7 +521,8 @@ class FairnessMonitor:
         labels: list[Any] = [None] * n if true is None else true.tolist()
         try:
             cur.executemany(
-                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?)", zip(id_list, w, g, p, labels)
+                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?)",
+                zip(id_list, w, g, p, labels, strict=True),
             )
         except sqlite3.IntegrityError as exc:
             found: list[str] = []
@@ -603,7 +614,8 @@ class FairnessMonitor:
             )
             cur.execute("DELETE FROM incoming_labels")
             cur.executemany(
-                "INSERT INTO incoming_labels VALUES (?, ?)", zip(id_list, true.tolist())
+                "INSERT INTO incoming_labels VALUES (?, ?)",
+                zip(id_list, true.tolist(), strict=True),
             )
             again = [
                 r[0]
@@ -615,8 +627,7 @@ class FairnessMonitor:
             again += [
                 r[0]
                 for r in cur.execute(
-                    "SELECT l.id FROM incoming_labels l JOIN orphan_labels o ON o.id = l.id "
-                    "LIMIT 5"
+                    "SELECT l.id FROM incoming_labels l JOIN orphan_labels o ON o.id = l.id LIMIT 5"
                 )
             ]
             if again:
@@ -690,7 +701,7 @@ class FairnessMonitor:
         return self.counters["orphan_labels"]
 
     def revision(self) -> int:
-        """Number of batches applied to the store (changes whenever any process writes)."""
+        """Return the number of batches applied to the store (any process's writes count)."""
         with self._store.reading() as cur:
             return int(Store.get_meta(cur, "revision"))
 
@@ -856,7 +867,11 @@ class FairnessMonitor:
         if not ids:
             raise DataError("the monitor's store holds no predictions yet; call update() first.")
         return self._metrics_of(
-            [ids[-1]], rows=rows, metrics=metrics, n_boot=n_boot, random_state=random_state,
+            [ids[-1]],
+            rows=rows,
+            metrics=metrics,
+            n_boot=n_boot,
+            random_state=random_state,
             label=f"window {self._window_key(ids[-1])}",
         )
 
@@ -887,7 +902,11 @@ class FairnessMonitor:
         """
         wid = self._window_id(t)
         return self._metrics_of(
-            [wid], rows=rows, metrics=metrics, n_boot=n_boot, random_state=random_state,
+            [wid],
+            rows=rows,
+            metrics=metrics,
+            n_boot=n_boot,
+            random_state=random_state,
             label=f"window {self._window_key(wid)}",
         )
 
@@ -927,13 +946,17 @@ class FairnessMonitor:
             if self._select(cells6, which).sum() == 0:
                 continue
             out[self._window_key(wid)] = self._metrics_of(
-                [wid], rows=which, metrics=list(names), n_boot=n_boot,
-                random_state=random_state, label=f"window {self._window_key(wid)}",
+                [wid],
+                rows=which,
+                metrics=list(names),
+                n_boot=n_boot,
+                random_state=random_state,
+                label=f"window {self._window_key(wid)}",
             )
         return out
 
     def counts(self, t: Any = None) -> pd.DataFrame:
-        """The count table of a window (or of every window when ``t`` is None) as a frame.
+        """Return the count table of a window (every window when ``t`` is None) as a frame.
 
         Returns
         -------
@@ -969,8 +992,9 @@ class FairnessMonitor:
         if ref is None:
             return all_ids[:1]
         if isinstance(ref, tuple) and len(ref) == 2:
-            lo, hi = self._window_id(ref[0], name="reference"), self._window_id(
-                ref[1], name="reference"
+            lo, hi = (
+                self._window_id(ref[0], name="reference"),
+                self._window_id(ref[1], name="reference"),
             )
             return [w for w in all_ids if lo <= w < hi]
         return [self._window_id(ref, name="reference")]
@@ -1062,24 +1086,34 @@ class FairnessMonitor:
                 groups.append(("labeled", labeled))
         cells_a6, keys_a = self._cells(ref_ids)
         cells_b6, keys_b = self._cells([wid])
-        rng = np.random.default_rng(random_state) if not isinstance(
-            random_state, np.random.Generator
-        ) else random_state
+        rng = (
+            np.random.default_rng(random_state)
+            if not isinstance(random_state, np.random.Generator)
+            else random_state
+        )
         for sel, ms in groups:
             ta = cells_to_table(self._select(cells_a6, sel), keys_a, self.sensitive_features)
             tb = cells_to_table(self._select(cells_b6, sel), keys_b, self.sensitive_features)
             with warnings.catch_warnings():
                 parts.append(
-                    drift(ta, tb, metrics=list(ms), n_boot=n_boot, confidence=conf,
-                          alpha=alpha, random_state=rng)
+                    drift(
+                        ta,
+                        tb,
+                        metrics=list(ms),
+                        n_boot=n_boot,
+                        confidence=conf,
+                        alpha=alpha,
+                        random_state=rng,
+                    )
                 )
         return parts[0] if len(parts) == 1 else DriftResult.concat(parts)
 
     # -- Prometheus ------------------------------------------------------------------------
 
-    def collector(self, *, drift_against: Literal["reference", "previous"] | None = "previous")\
-            -> Any:
-        """A ``prometheus_client`` collector exporting the current window (see the module doc).
+    def collector(
+        self, *, drift_against: Literal["reference", "previous"] | None = "previous"
+    ) -> Any:
+        """Return a ``prometheus_client`` collector exporting the current window.
 
         Parameters
         ----------

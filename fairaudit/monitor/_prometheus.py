@@ -128,15 +128,18 @@ class FairnessCollector:
         wid = ids[-1]
         cells6, keys = mon._cells([wid])
         value = core.GaugeMetricFamily(
-            "fairaudit_group_metric", "A group metric in the current window.",
+            "fairaudit_group_metric",
+            "A group metric in the current window.",
             labels=_GROUP_LABELS,
         )
         lower = core.GaugeMetricFamily(
-            "fairaudit_group_metric_lower", "Lower Wilson bound of fairaudit_group_metric.",
+            "fairaudit_group_metric_lower",
+            "Lower Wilson bound of fairaudit_group_metric.",
             labels=_GROUP_LABELS,
         )
         upper = core.GaugeMetricFamily(
-            "fairaudit_group_metric_upper", "Upper Wilson bound of fairaudit_group_metric.",
+            "fairaudit_group_metric_upper",
+            "Upper Wilson bound of fairaudit_group_metric.",
             labels=_GROUP_LABELS,
         )
         disparity = core.GaugeMetricFamily(
@@ -166,11 +169,13 @@ class FairnessCollector:
                     upper.add_metric(lab, float(hi[i]))
                 finite = v[np.isfinite(v)]
                 if finite.size >= 2:
-                    disparity.add_metric([m, feature, "difference"], float(finite.max() -
-                                                                            finite.min()))
+                    disparity.add_metric(
+                        [m, feature, "difference"], float(finite.max() - finite.min())
+                    )
                     if finite.max() > 0:
-                        disparity.add_metric([m, feature, "ratio"],
-                                             float(finite.min() / finite.max()))
+                        disparity.add_metric(
+                            [m, feature, "ratio"], float(finite.min() / finite.max())
+                        )
         start = core.GaugeMetricFamily(
             "fairaudit_window_start_seconds",
             "Start of the current window (Unix seconds; the window number for row windows).",
@@ -186,7 +191,8 @@ class FairnessCollector:
         core = _metrics_module()
         mon = self.monitor
         fam = core.GaugeMetricFamily(
-            "fairaudit_policy_check", "1 when the policy rule passes on the current window.",
+            "fairaudit_policy_check",
+            "1 when the policy rule passes on the current window.",
             labels=["rule"],
         )
         which = mon._rows_for(None, mon.metrics)
@@ -197,8 +203,12 @@ class FairnessCollector:
             warnings.simplefilter("ignore")
             gm = table_group_metrics(
                 cells_to_table(cells, keys, mon.sensitive_features),
-                metrics=mon.metrics, pos_label=mon.pos_label, confidence=mon.confidence,
-                n_boot=0, random_state=None, min_group_size=mon.min_group_size,
+                metrics=mon.metrics,
+                pos_label=mon.pos_label,
+                confidence=mon.confidence,
+                n_boot=0,
+                random_state=None,
+                min_group_size=mon.min_group_size,
             )
             outcome = mon.policy.check(gm)
         for result in outcome.results:
@@ -227,12 +237,15 @@ class FairnessCollector:
         except ValueError:  # no earlier window (or no reference) yet: nothing to export
             result = None
         if result is not None:
-            for row in result.groups.itertuples(index=False):
-                if not np.isfinite(row.p_value):
-                    continue
-                lab = [str(row.metric), str(row.sensitive_feature), str(row.group), against]
-                raw.add_metric(lab, float(row.p_value))
-                adjusted.add_metric(lab, float(row.p_value_adjusted))
+            g = result.groups
+            p_raw = g["p_value"].to_numpy(dtype=float)
+            p_adj = g["p_value_adjusted"].to_numpy(dtype=float)
+            names = zip(g["metric"], g["sensitive_feature"], g["group"], strict=True)
+            for i, (metric, feature, group) in enumerate(names):
+                if np.isfinite(p_raw[i]):
+                    lab = [str(metric), str(feature), str(group), against]
+                    raw.add_metric(lab, float(p_raw[i]))
+                    adjusted.add_metric(lab, float(p_adj[i]))
         yield raw
         yield adjusted
 

@@ -73,8 +73,9 @@ class Store:
         Seconds a writer waits for another process's lock before giving up.
     """
 
-    def __init__(self, path: str | os.PathLike[str], config: dict[str, Any] | None, *,
-                 timeout: float) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], config: dict[str, Any] | None, *, timeout: float
+    ) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._group_keys: dict[int, tuple[str, ...]] = {}
@@ -85,7 +86,7 @@ class Store:
             str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            self._conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # e.g. a file system without shared memory
                 self._conn.execute("PRAGMA journal_mode = DELETE")
@@ -199,7 +200,7 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Cursor]:
-        """A read transaction (a consistent snapshot across several queries)."""
+        """Open a read transaction (a consistent snapshot across several queries)."""
         with self._lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN")

@@ -22,7 +22,7 @@ __all__ = ["cells_to_table", "table_group_metrics"]
 def cells_to_table(
     cells: np.ndarray, keys: list[tuple[str, ...]], feature_names: tuple[str, ...]
 ) -> CountTable:
-    """A binary count table from (G, 4) integer cells and the groups' sensitive values.
+    """Build a binary count table from (G, 4) integer cells and the groups' values.
 
     Groups without rows are dropped; groups are sorted by their labels.
     """
@@ -41,12 +41,11 @@ def cells_to_table(
         codes[:, j] = [lookup[k[j]] for k in kept_keys]
         levels.append(pd.Index(values, dtype=object, name=feature_names[j]))
     if n_features == 1:
-        index: pd.Index = pd.Index(
-            [k[0] for k in kept_keys], dtype=object, name=feature_names[0]
-        )
+        index: pd.Index = pd.Index([k[0] for k in kept_keys], dtype=object, name=feature_names[0])
     else:
         index = pd.MultiIndex(
-            levels=levels, codes=[list(codes[:, j]) for j in range(n_features)],
+            levels=levels,  # type: ignore[arg-type]
+            codes=[list(codes[:, j]) for j in range(n_features)],
             names=list(feature_names),
         )
     return CountTable(

@@ -78,8 +78,7 @@ def test_type_one_error_holds_at_the_nominal_level():
         frame = _drift(_gm(pa, ga), _gm(pb, gb), n_boot=0).to_frame()
         z = frame["test"] == "z"
         z_rejections += int((frame.loc[z, "p_value"] < 0.05).sum())
-        fisher_rejections += int((frame.loc[~z & frame["p_value"].notna(), "p_value"]
-                                  < 0.05).sum())
+        fisher_rejections += int((frame.loc[~z & frame["p_value"].notna(), "p_value"] < 0.05).sum())
         families_flagged += int(frame["flagged"].any())
     n_tests = reps * n_groups
     # binomial standard error at 5% over 2,000 tests: 0.0049; allow three of them
@@ -100,8 +99,7 @@ def test_a_planted_change_of_005_at_20k_rows_per_window_is_detected(tmp_path):
                 g = rng.choice(["a", "b"], size=20_000)
                 pred = (rng.random(20_000) < np.where(g == "a", 0.40, rate_b)).astype(int)
                 mon.update(pred, {"sex": g})
-            moved = mon.drift(1, against="previous", n_boot=200 if seed == 0 else 0,
-                              random_state=0)
+            moved = mon.drift(1, against="previous", n_boot=200 if seed == 0 else 0, random_state=0)
         flagged = set(moved.flagged["group"])
         b_flagged += "b" in flagged
         a_flagged += "a" in flagged
@@ -138,7 +136,10 @@ def test_label_metrics_and_several_features(rng):
     b = fa.group_metrics(y, p2, sensitive_features=frame, metrics=["true_positive_rate"])
     d = fa.metrics.drift(a, b, n_boot=0)
     assert d.groups["metric"].unique().tolist() == [
-        "selection_rate", "true_positive_rate", "false_positive_rate"]
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+    ]
     assert d.groups["sensitive_feature"].unique().tolist() == ["sex", "race"]
     tpr = d.groups[(d.groups["metric"] == "true_positive_rate") & (d.groups["group"] == "F")]
     rows = frame["sex"].to_numpy() == "F"
@@ -151,7 +152,8 @@ def test_a_group_missing_from_one_table_gets_no_test(rng):
     b = _gm([1, 0, 1, 1], ["a", "a", "c", "c"])
     frame = _drift(a, b, n_boot=0).to_frame().set_index("group")
     assert frame.loc["b", "test"] == "none"
-    assert np.isnan(frame.loc["c", "value_a"]) and np.isnan(frame.loc["c", "p_value"])
+    assert np.isnan(frame.loc["c", "value_a"])
+    assert np.isnan(frame.loc["c", "p_value"])
 
 
 def test_result_contract(rng, pyplot):
@@ -161,7 +163,8 @@ def test_result_contract(rng, pyplot):
     assert repr(d) == "DriftResult(2 rows, 1 flagged at alpha=0.05)"
     payload = d.to_dict()
     json.dumps(payload, allow_nan=False)
-    assert payload["kind"] == "drift" and len(payload["groups"]) == 2
+    assert payload["kind"] == "drift"
+    assert len(payload["groups"]) == 2
     assert "<table" in d._repr_html_()
     ax = d.plot()
     assert len(ax.patches) == 2
@@ -171,8 +174,13 @@ def test_result_contract(rng, pyplot):
 
 def test_bad_input():
     a = _gm([1, 0], ["a", "b"])
-    other = fa.group_metrics([0, 1], [1, 0], sensitive_features={"h": ["a", "b"]},
-                             metrics=["selection_rate"], min_group_size=1)
+    other = fa.group_metrics(
+        [0, 1],
+        [1, 0],
+        sensitive_features={"h": ["a", "b"]},
+        metrics=["selection_rate"],
+        min_group_size=1,
+    )
     with pytest.raises(DataError, match="same sensitive features"):
         fa.metrics.drift(a, other)
     with pytest.raises(TypeError, match="count table or a GroupMetrics"):
@@ -183,7 +191,6 @@ def test_bad_input():
         fa.metrics.drift(a, a, n_boot=-1)
     with pytest.raises(ValueError, match="alpha"):
         fa.metrics.drift(a, a, alpha=2)
-    reg = fa.group_metrics([0.5, 1.5], [0.7, 1.2], sensitive_features=["a", "b"],
-                           min_group_size=1)
+    reg = fa.group_metrics([0.5, 1.5], [0.7, 1.2], sensitive_features=["a", "b"], min_group_size=1)
     with pytest.raises(DataError, match="regression table"):
         fa.metrics.drift(reg, reg)

@@ -80,8 +80,12 @@ def write(path: str, start: int) -> None:
                 mon.update_labels(u["ids"], u["y_true"], batch_id=batch_id)
             elif len(u["ids"]):
                 mon.update(
-                    u["y_pred"], {"g": u["group"]}, ids=u["ids"], y_true=u["y_true"],
-                    timestamps=u["timestamps"], batch_id=batch_id,
+                    u["y_pred"],
+                    {"g": u["group"]},
+                    ids=u["ids"],
+                    y_true=u["y_true"],
+                    timestamps=u["timestamps"],
+                    batch_id=batch_id,
                 )
             os.write(1, f"ack {k}.{j}\n".encode())
         k += 1
@@ -94,8 +98,10 @@ def burst(path: str, prefix: str) -> None:
     mon = FairnessMonitor(path, sensitive_features=["g"], window=WINDOW, min_group_size=1)
     for i in range(20):
         mon.update(
-            [1, 0, 1, 1, 0] * 5, {"g": ["a", "b", "a", "b", "a"] * 5},
-            ids=[f"{prefix}-{i}-{r}" for r in range(25)], timestamps=T0,
+            [1, 0, 1, 1, 0] * 5,
+            {"g": ["a", "b", "a", "b", "a"] * 5},
+            ids=[f"{prefix}-{i}-{r}" for r in range(25)],
+            timestamps=T0,
         )
     os.write(1, f"done {prefix}\n".encode())
 

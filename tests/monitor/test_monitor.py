@@ -32,16 +32,23 @@ def _batch(rng, n, p_a=0.4, p_b=0.6):
 def test_window_metrics_equal_group_metrics_on_the_same_rows(store, rng):
     g, pred, y = _batch(rng, 3000)
     ts = T0 + pd.to_timedelta(rng.integers(0, 3 * 3600, size=3000), unit="s")
-    with FairnessMonitor(store, sensitive_features=["sex"], window="1h",
-                         metrics=["selection_rate", "true_positive_rate"]) as mon:
+    with FairnessMonitor(
+        store,
+        sensitive_features=["sex"],
+        window="1h",
+        metrics=["selection_rate", "true_positive_rate"],
+    ) as mon:
         mon.update(pred, {"sex": g}, y_true=y, timestamps=ts)
         assert len(mon.windows()) == 3
         for hour in range(3):
             start = T0 + pd.Timedelta(hours=hour)
             rows = (ts >= start) & (ts < start + pd.Timedelta(hours=1))
             expected = fa.group_metrics(
-                y[rows], pred[rows], sensitive_features=pd.Series(g[rows], name="sex"),
-                metrics=["selection_rate", "true_positive_rate"], ci_method="wilson",
+                y[rows],
+                pred[rows],
+                sensitive_features=pd.Series(g[rows], name="sex"),
+                metrics=["selection_rate", "true_positive_rate"],
+                ci_method="wilson",
             )
             got = mon.window(start + pd.Timedelta(minutes=30))
             pd.testing.assert_frame_equal(got.by_group, expected.by_group)
@@ -52,7 +59,7 @@ def test_window_metrics_equal_group_metrics_on_the_same_rows(store, rng):
 
 
 def test_bootstrap_intervals_on_request(store, rng):
-    g, pred, y = _batch(rng, 2000)
+    g, pred, _ = _batch(rng, 2000)
     with FairnessMonitor(store, sensitive_features=["sex"]) as mon:
         mon.update(pred, {"sex": g}, timestamps=T0)
         gm = mon.current(n_boot=200, random_state=0)
@@ -71,8 +78,11 @@ def test_row_count_windows_and_out_of_order_timestamps(store, rng):
         assert mon.window(2).by_group["count"].tolist() == [10]
     other = store.with_name("t.db")
     with FairnessMonitor(other, sensitive_features=["g"], window="1d", min_group_size=1) as mon:
-        mon.update([1, 0, 1], {"g": ["x", "x", "x"]},
-                   timestamps=["2026-01-03T05:00", "2026-01-01T23:59", "2026-01-03T00:00"])
+        mon.update(
+            [1, 0, 1],
+            {"g": ["x", "x", "x"]},
+            timestamps=["2026-01-03T05:00", "2026-01-01T23:59", "2026-01-03T00:00"],
+        )
         mon.update([0], {"g": ["x"]}, timestamps="2026-01-01T00:00")  # late arrival
         keys = mon.windows()
         assert [k.strftime("%Y-%m-%d") for k in keys] == ["2026-01-01", "2026-01-03"]
@@ -81,14 +91,20 @@ def test_row_count_windows_and_out_of_order_timestamps(store, rng):
 
 @pytest.mark.filterwarnings("ignore::fairaudit.exceptions.UndefinedMetricWarning")
 def test_late_labels_join_by_id_and_orphans_are_kept(store):
-    with FairnessMonitor(store, sensitive_features=["g"], min_group_size=1,
-                         metrics=["selection_rate", "true_positive_rate"]) as mon:
-        mon.update([1, 0, 1, 1], {"g": ["a", "a", "b", "b"]}, ids=["1", "2", "3", "4"],
-                   timestamps=T0)
+    with FairnessMonitor(
+        store,
+        sensitive_features=["g"],
+        min_group_size=1,
+        metrics=["selection_rate", "true_positive_rate"],
+    ) as mon:
+        mon.update(
+            [1, 0, 1, 1], {"g": ["a", "a", "b", "b"]}, ids=["1", "2", "3", "4"], timestamps=T0
+        )
         with pytest.raises(DataError, match="no labelled predictions"):
             mon.current()
         assert mon.current(rows="all", metrics=["selection_rate"]).by_group[
-            "selection_rate"].tolist() == [0.5, 1.0]
+            "selection_rate"
+        ].tolist() == [0.5, 1.0]
         assert mon.update_labels(["1", "3", "x9"], [1, 0, 1]) == 2
         c = mon.counters
         assert (c["orphan_labels"], c["pending_labels"], c["labels_matched"]) == (1, 2, 2)
@@ -128,11 +144,11 @@ def test_batch_id_makes_a_resend_a_no_op(store):
 
 @pytest.mark.filterwarnings("ignore:there is a single group")
 def test_retention_drops_old_windows(store):
-    with FairnessMonitor(store, sensitive_features=["g"], window="1d", keep="3d",
-                         min_group_size=1) as mon:
+    with FairnessMonitor(
+        store, sensitive_features=["g"], window="1d", keep="3d", min_group_size=1
+    ) as mon:
         for day in range(6):
-            mon.update([1], {"g": ["a"]}, ids=[str(day)],
-                       timestamps=T0 + pd.Timedelta(days=day))
+            mon.update([1], {"g": ["a"]}, ids=[str(day)], timestamps=T0 + pd.Timedelta(days=day))
         assert len(mon.windows()) == 3
         assert mon.windows()[0] == T0 + pd.Timedelta(days=3)
         # a label for a prediction dropped by retention is kept as an orphan
@@ -238,9 +254,11 @@ def test_batch_columns_must_be_the_monitors_features(store):
 def test_bad_batches_are_refused(store, kwargs, error, match):
     args = {"y_pred": [1, 0, 1], "sensitive_features": {"g": ["a", "b", "a"]}}
     args.update(kwargs)
-    with FairnessMonitor(store, sensitive_features=["g"]) as mon:
-        with pytest.raises(error, match=match):
-            mon.update(args.pop("y_pred"), args.pop("sensitive_features"), **args)
+    with (
+        FairnessMonitor(store, sensitive_features=["g"]) as mon,
+        pytest.raises(error, match=match),
+    ):
+        mon.update(args.pop("y_pred"), args.pop("sensitive_features"), **args)
 
 
 @pytest.mark.parametrize(
@@ -262,8 +280,12 @@ def test_bad_settings_are_refused(store, kwargs, error, match):
 
 
 def test_rows_all_refuses_metrics_that_need_labels(store):
-    with FairnessMonitor(store, sensitive_features=["g"], min_group_size=1,
-                         metrics=["selection_rate", "false_positive_rate"]) as mon:
+    with FairnessMonitor(
+        store,
+        sensitive_features=["g"],
+        min_group_size=1,
+        metrics=["selection_rate", "false_positive_rate"],
+    ) as mon:
         mon.update([1, 0], {"g": ["a", "b"]}, y_true=[0, 0])
         with pytest.raises(ValueError, match="need labels"):
             mon.current(rows="all")

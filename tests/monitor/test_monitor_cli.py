@@ -49,9 +49,23 @@ def test_ingest_each_format_keeps_sensitive_values_as_text(tmp_path, frame, suff
     else:
         frame.to_json(path, orient="records", lines=True)
     store = tmp_path / "s.db"
-    code, out, err = _run("monitor", "ingest", str(path), "--store", str(store), "--prediction",
-                          "pred", "--sensitive", "zip", "--timestamp", "ts", "--window", "1h",
-                          "--id", "id")
+    code, out, err = _run(
+        "monitor",
+        "ingest",
+        str(path),
+        "--store",
+        str(store),
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "zip",
+        "--timestamp",
+        "ts",
+        "--window",
+        "1h",
+        "--id",
+        "id",
+    )
     assert (code, err) == (0, "")
     assert "500 predictions" in out
     with FairnessMonitor(store) as mon:
@@ -61,9 +75,22 @@ def test_ingest_each_format_keeps_sensitive_values_as_text(tmp_path, frame, suff
         assert counts["unlabeled_positive"].to_dict() == expected.to_dict()
         assert len(mon.windows()) == 9  # 500 minutes from 00:00
     # the same file again: nothing added (batch id = the file's digest)
-    code, out, _ = _run("monitor", "ingest", str(path), "--store", str(store), "--prediction",
-                        "pred", "--timestamp", "ts", "--id", "id")
-    assert code == 0 and "0 predictions" in out and "1 chunk(s) already there" in out
+    code, out, _ = _run(
+        "monitor",
+        "ingest",
+        str(path),
+        "--store",
+        str(store),
+        "--prediction",
+        "pred",
+        "--timestamp",
+        "ts",
+        "--id",
+        "id",
+    )
+    assert code == 0
+    assert "0 predictions" in out
+    assert "1 chunk(s) already there" in out
 
 
 def test_ingest_late_labels(tmp_path, frame):
@@ -71,11 +98,27 @@ def test_ingest_late_labels(tmp_path, frame):
     frame.to_csv(preds, index=False)
     frame[["id", "y"]].iloc[:300].to_csv(labels, index=False)
     store = str(tmp_path / "s.db")
-    assert _run("monitor", "ingest", str(preds), "--store", store, "--prediction", "pred",
-                "--sensitive", "zip", "--id", "id")[0] == 0
-    code, out, _ = _run("monitor", "ingest", str(labels), "--store", store, "--target", "y",
-                        "--id", "id")
-    assert code == 0 and "300 labels added (300 matched)" in out
+    assert (
+        _run(
+            "monitor",
+            "ingest",
+            str(preds),
+            "--store",
+            store,
+            "--prediction",
+            "pred",
+            "--sensitive",
+            "zip",
+            "--id",
+            "id",
+        )[0]
+        == 0
+    )
+    code, out, _ = _run(
+        "monitor", "ingest", str(labels), "--store", store, "--target", "y", "--id", "id"
+    )
+    assert code == 0
+    assert "300 labels added (300 matched)" in out
     with FairnessMonitor(store) as mon:
         assert mon.counters["pending_labels"] == 200
 
@@ -84,23 +127,65 @@ def test_ingest_errors_exit_2(tmp_path, frame):
     path = tmp_path / "b.csv"
     frame.to_csv(path, index=False)
     store = str(tmp_path / "s.db")
-    code, _, err = _run("monitor", "ingest", str(path), "--store", store, "--prediction",
-                        "nope", "--sensitive", "zip")
-    assert code == 2 and "--prediction: column 'nope' is not in b.csv" in err
-    code, _, err = _run("monitor", "ingest", str(tmp_path / "x.csv"), "--store", store,
-                        "--prediction", "pred", "--sensitive", "zip")
-    assert code == 2 and "no such file" in err
+    code, _, err = _run(
+        "monitor",
+        "ingest",
+        str(path),
+        "--store",
+        store,
+        "--prediction",
+        "nope",
+        "--sensitive",
+        "zip",
+    )
+    assert code == 2
+    assert "--prediction: column 'nope' is not in b.csv" in err
+    code, _, err = _run(
+        "monitor",
+        "ingest",
+        str(tmp_path / "x.csv"),
+        "--store",
+        store,
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "zip",
+    )
+    assert code == 2
+    assert "no such file" in err
     code, _, err = _run("monitor", "ingest", str(path), "--store", store)
-    assert code == 2 and "--prediction is required" in err
+    assert code == 2
+    assert "--prediction is required" in err
     (tmp_path / "b.txt").write_text("x")
-    code, _, err = _run("monitor", "ingest", str(tmp_path / "b.txt"), "--store", store,
-                        "--prediction", "pred", "--sensitive", "zip")
-    assert code == 2 and "cannot tell the format" in err
-    code, _, err = _run("monitor", "ingest", str(path), "--store", str(path), "--prediction",
-                        "pred", "--sensitive", "zip")
-    assert code == 2 and "not a fairaudit monitor store" in err
+    code, _, err = _run(
+        "monitor",
+        "ingest",
+        str(tmp_path / "b.txt"),
+        "--store",
+        store,
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "zip",
+    )
+    assert code == 2
+    assert "cannot tell the format" in err
+    code, _, err = _run(
+        "monitor",
+        "ingest",
+        str(path),
+        "--store",
+        str(path),
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "zip",
+    )
+    assert code == 2
+    assert "not a fairaudit monitor store" in err
     code, _, err = _run("monitor", "serve", "--store", str(tmp_path / "none.db"))
-    assert code == 2 and "no such store" in err
+    assert code == 2
+    assert "no such store" in err
 
 
 def _free_port() -> int:
@@ -116,9 +201,20 @@ def test_serve_runs_until_sigterm(tmp_path):
         mon.update(np.array([1, 0, 1]), {"g": ["a", "b", "a"]})
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fairaudit", "monitor", "serve", "--store", str(store),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fairaudit",
+            "monitor",
+            "serve",
+            "--store",
+            str(store),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

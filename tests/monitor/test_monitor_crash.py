@@ -27,7 +27,8 @@ from fairaudit.monitor import FairnessMonitor
 
 _WRITER = Path(__file__).with_name("crash_writer.py")
 _spec = spec_from_file_location("crash_writer", _WRITER)
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 writer = module_from_spec(_spec)
 _spec.loader.exec_module(writer)
 
@@ -46,7 +47,7 @@ class Model:
         k, j = unit_id
         u = writer.units(k)[j]
         if u["kind"] == "labels":
-            for i, lab in zip(u["ids"], u["y_true"]):
+            for i, lab in zip(u["ids"], u["y_true"], strict=True):
                 if i in self.preds:
                     assert self.preds[i][3] is None
                     self.preds[i][3] = int(lab)
@@ -94,7 +95,10 @@ def fork_server(tmp_path):
     path = tmp_path / "store.db"
     proc = subprocess.Popen(
         [sys.executable, str(_WRITER), str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
     )
     try:
         yield proc, path

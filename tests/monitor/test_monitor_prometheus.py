@@ -47,33 +47,50 @@ def test_collector_exports_the_current_window_with_wilson_bounds(tmp_path, rng):
     sex = rng.choice(["F", "M", ODD], size=n)
     pred = (rng.random(n) < np.where(sex == "F", 0.3, 0.5)).astype(int)
     y = rng.integers(0, 2, size=n)
-    with FairnessMonitor(tmp_path / "s.db", sensitive_features=["sex"],
-                         metrics=["selection_rate", "true_positive_rate"]) as mon:
+    with FairnessMonitor(
+        tmp_path / "s.db",
+        sensitive_features=["sex"],
+        metrics=["selection_rate", "true_positive_rate"],
+    ) as mon:
         mon.update(pred[:1000], {"sex": sex[:1000]}, timestamps=T0)
-        mon.update(pred[1000:], {"sex": sex[1000:]}, y_true=y[1000:],
-                   timestamps=T0 + pd.Timedelta(hours=1), ids=[str(i) for i in range(2000)])
+        mon.update(
+            pred[1000:],
+            {"sex": sex[1000:]},
+            y_true=y[1000:],
+            timestamps=T0 + pd.Timedelta(hours=1),
+            ids=[str(i) for i in range(2000)],
+        )
         mon.update_labels(["nope"], [1])
         got = _scrape(mon)
         current = mon.current(rows="all", metrics=["selection_rate"])
         labelled = mon.current(metrics=["true_positive_rate"])
     for metric, gm in (("selection_rate", current), ("true_positive_rate", labelled)):
         for group in ("F", "M", ODD):  # the odd name round-trips through the escaping
-            labels = {"metric": metric, "sensitive_feature": "sex", "group": group,
-                      "window": "current"}
+            labels = {
+                "metric": metric,
+                "sensitive_feature": "sex",
+                "group": group,
+                "window": "current",
+            }
             assert _value(got["fairaudit_group_metric"], **labels) == pytest.approx(
-                gm.by_group.loc[group, metric])
+                gm.by_group.loc[group, metric]
+            )
             assert _value(got["fairaudit_group_metric_lower"], **labels) == pytest.approx(
-                gm.ci.loc[group, (metric, "lower")])
+                gm.ci.loc[group, (metric, "lower")]
+            )
             assert _value(got["fairaudit_group_metric_upper"], **labels) == pytest.approx(
-                gm.ci.loc[group, (metric, "upper")])
+                gm.ci.loc[group, (metric, "upper")]
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             diff = float(gm.difference()[metric])
             ratio = float(gm.ratio()[metric])
         assert _value(got["fairaudit_disparity"], metric=metric, kind="difference") == (
-            pytest.approx(diff))
+            pytest.approx(diff)
+        )
         assert _value(got["fairaudit_disparity"], metric=metric, kind="ratio") == (
-            pytest.approx(ratio))
+            pytest.approx(ratio)
+        )
     assert got["fairaudit_rows_received_total"][0][1] == 3000
     assert got["fairaudit_labels_received_total"][0][1] == 1
     assert got["fairaudit_orphan_labels"][0][1] == 1
@@ -82,8 +99,9 @@ def test_collector_exports_the_current_window_with_wilson_bounds(tmp_path, rng):
     with FairnessMonitor(tmp_path / "s.db", metrics=["selection_rate"]) as mon:
         d = mon.drift(against="previous", n_boot=0).groups.set_index("group")
     for group in ("F", "M", ODD):
-        assert _value(got["fairaudit_drift_p_value"], metric="selection_rate",
-                      group=group) == pytest.approx(d.loc[group, "p_value"])
+        assert _value(
+            got["fairaudit_drift_p_value"], metric="selection_rate", group=group
+        ) == pytest.approx(d.loc[group, "p_value"])
 
 
 def test_policy_check_gauge(tmp_path):
@@ -92,8 +110,9 @@ def test_policy_check_gauge(tmp_path):
         "  - {id: four-fifths, metric: selection_rate, min: 0.8}\n"
         "  - {id: loose, metric: selection_rate, compare: difference, max: 0.9}\n"
     )
-    with FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"], policy=policy,
-                         min_group_size=1) as mon:
+    with FairnessMonitor(
+        tmp_path / "s.db", sensitive_features=["g"], policy=policy, min_group_size=1
+    ) as mon:
         mon.update([1, 1, 1, 0] * 10 + [1, 0, 0, 0] * 10, {"g": ["a"] * 40 + ["b"] * 40})
         got = _scrape(mon)
     assert _value(got["fairaudit_policy_check"], rule="four-fifths [g]") == 0.0
@@ -164,9 +183,14 @@ def prometheus(tmp_path):
         logs.append(log)
         procs.append(
             subprocess.Popen(
-                [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                 f"--web.listen-address=127.0.0.1:{port}"],
-                stdout=log, stderr=subprocess.STDOUT,
+                [
+                    binary,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         )
         base = f"http://127.0.0.1:{port}"
@@ -203,8 +227,9 @@ def _query_until(base: str, query: str, expected: dict, timeout: float = 60) -> 
     last: dict = {}
     while time.monotonic() < deadline:
         payload = _get_json(url)
-        last = {r["metric"].get("group", ""): float(r["value"][1])
-                for r in payload["data"]["result"]}
+        last = {
+            r["metric"].get("group", ""): float(r["value"][1]) for r in payload["data"]["result"]
+        }
         if last.keys() == expected.keys() and all(
             abs(last[k] - v) < 1e-9 for k, v in expected.items()
         ):
@@ -224,8 +249,9 @@ def test_a_real_prometheus_scrapes_the_exporter(tmp_path, prometheus):
             _query_until(base, query, {"F": 0.75, ODD: 0.25})
             _query_until(base, "fairaudit_rows_received_total", {"": 8.0})
             # a new window: Prometheus's next scrapes carry the new values
-            mon.update([1, 1, 0, 0], {"sex": ["F", ODD, ODD, ODD]},
-                       timestamps=T0 + pd.Timedelta(hours=1))
+            mon.update(
+                [1, 1, 0, 0], {"sex": ["F", ODD, ODD, ODD]}, timestamps=T0 + pd.Timedelta(hours=1)
+            )
             _query_until(base, query, {"F": 1.0, ODD: 1 / 3})
             _query_until(base, 'fairaudit_disparity{kind="difference"}', {"": 2 / 3})
             _query_until(base, "fairaudit_rows_received_total", {"": 12.0})
