@@ -19,7 +19,7 @@ from fairaudit._validation import as_generator
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._compute import rate_parts
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._group_metrics import GroupMetrics
+from fairaudit.metrics._result import GroupMetrics
 from fairaudit.metrics._registry import METRIC_REGISTRY
 from fairaudit.metrics._uncertainty import benjamini_hochberg
 

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairaudit._provenance import core_versions
 from fairaudit.metrics import GroupMetrics
+from fairaudit.metrics._assemble import _build
 from fairaudit.metrics._compute import Column
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._group_metrics import _build, _versions
 
 __all__ = ["cells_to_table", "table_group_metrics"]
 
@@ -89,7 +90,7 @@ def table_group_metrics(
         "n_samples": int(table.cell_n.sum()),
         "source": "fairaudit.monitor",
     }
-    return _build(
+    fields = _build(
         table,
         columns,
         pos_label=pos_label,
@@ -99,6 +100,7 @@ def table_group_metrics(
         reference_group=reference_group,
         min_group_size=int(min_group_size),
         ci_method=ci_method,
-        provenance={"parameters": parameters, "versions": _versions()},
+        provenance={"parameters": parameters, "versions": core_versions()},
         stratify=True,
     )
+    return GroupMetrics(**fields)
