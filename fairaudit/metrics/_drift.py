@@ -19,8 +19,8 @@ from fairaudit._validation import as_generator
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._compute import rate_parts
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._result import GroupMetrics
 from fairaudit.metrics._registry import METRIC_REGISTRY
+from fairaudit.metrics._result import GroupMetrics
 from fairaudit.metrics._uncertainty import benjamini_hochberg
 
 __all__ = ["DriftResult", "drift"]
@@ -226,10 +226,15 @@ def _marginal(table: CountTable, j: int, cells: np.ndarray) -> tuple[list[str], 
     codes = table.feature_codes[:, j]
     levels = table.feature_levels[j]
     n_levels = len(levels)
-    out = np.zeros((*cells.shape[:-2], n_levels, 4))
-    for level in range(n_levels):
-        out[..., level, :] = cells[..., codes == level, :].sum(axis=-2)
-    return [str(v) for v in levels], out
+    labels = [str(v) for v in levels]
+    if len(codes) == n_levels and np.array_equal(np.sort(codes), np.arange(n_levels)):
+        out = np.zeros((*cells.shape[:-2], n_levels, 4))
+        out[..., codes, :] = cells  # one group per level (a single sensitive feature)
+        return labels, out
+    # sum the groups of each level: one matrix product with the (G, L) membership matrix
+    member = np.zeros((len(codes), n_levels))
+    member[np.arange(len(codes)), codes] = 1.0
+    return labels, np.swapaxes(np.swapaxes(cells, -1, -2) @ member, -1, -2)
 
 
 def _proportion_tests(
@@ -393,7 +398,7 @@ def drift(
     if n_boot > 0:
         reps_a = _resample(a, int(n_boot), rng)
         reps_b = _resample(b, int(n_boot), rng)
-    group_rows: list[dict[str, Any]] = []
+    group_blocks: list[pd.DataFrame] = []
     disp_rows: list[dict[str, Any]] = []
     q = (1 - confidence) / 2
     for j, feature in enumerate(a.feature_names):
@@ -407,9 +412,10 @@ def drift(
             marg: np.ndarray, pos: dict[str, int], labels: list[str] = labels
         ) -> np.ndarray:
             out = np.zeros((*marg.shape[:-2], len(labels), 4))
-            for i, v in enumerate(labels):
-                if v in pos:
-                    out[..., i, :] = marg[..., pos[v], :]
+            where = [(i, pos[v]) for i, v in enumerate(labels) if v in pos]
+            if where:
+                to, frm = np.array(where).T
+                out[..., to, :] = marg[..., frm, :]
             return out
 
         al_a, al_b = aligned(marg_a, pos_a), aligned(marg_b, pos_b)
@@ -424,22 +430,23 @@ def drift(
             with np.errstate(divide="ignore", invalid="ignore"):
                 va = np.where(na > 0, xa / np.where(na > 0, na, 1), np.nan)
                 vb = np.where(nb > 0, xb / np.where(nb > 0, nb, 1), np.nan)
-            for i, label in enumerate(labels):
-                group_rows.append(
+            group_blocks.append(
+                pd.DataFrame(
                     {
                         "metric": m,
                         "sensitive_feature": feature,
-                        "group": label,
-                        "value_a": va[i],
-                        "value_b": vb[i],
-                        "change": vb[i] - va[i],
-                        "n_a": na[i],
-                        "n_b": nb[i],
-                        "statistic": stat[i],
-                        "p_value": p[i],
-                        "test": test[i],
+                        "group": pd.Series(labels, dtype=object),
+                        "value_a": va,
+                        "value_b": vb,
+                        "change": vb - va,
+                        "n_a": na,
+                        "n_b": nb,
+                        "statistic": stat,
+                        "p_value": p,
+                        "test": test,
                     }
                 )
+            )
             da, ra = _disparity(va)
             db, rb = _disparity(vb)
             lows: dict[str, float] = {"difference": np.nan, "ratio": np.nan}
@@ -470,7 +477,10 @@ def drift(
                         "change_upper": highs[kind],
                     }
                 )
-    groups = pd.DataFrame(group_rows, columns=[c for c in _GROUP_COLUMNS])
+    groups = pd.concat(group_blocks, ignore_index=True) if group_blocks else pd.DataFrame()
+    groups = groups.reindex(columns=_GROUP_COLUMNS)
+    for col in ("metric", "sensitive_feature", "group"):
+        groups[col] = groups[col].astype(object)
     groups["p_value_adjusted"] = benjamini_hochberg(groups["p_value"].to_numpy(float))
     groups["flagged"] = groups["p_value_adjusted"].to_numpy(float) < alpha
     for col in ("n_a", "n_b", "value_a", "value_b", "change", "statistic", "p_value"):

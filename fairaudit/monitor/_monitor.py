@@ -76,19 +76,16 @@ def parse_window(window: str | int) -> tuple[str, int]:
 
 def _epoch_seconds(values: Any, *, name: str, n: int | None) -> np.ndarray:
     """Timestamps (datetimes, strings or epoch seconds; naive means UTC) -> float seconds."""
-    arr = values if isinstance(values, pd.Series | pd.Index | np.ndarray) else None
-    if arr is None:
-        if (
-            isinstance(values, str | pd.Timestamp)
-            or np.isscalar(values)
-            or hasattr(values, "isoformat")
-        ):
-            arr = np.asarray([values], dtype=object)
-        else:
-            arr = np.asarray(list(values), dtype=object)
-    if n is not None and len(arr) != n:
-        raise DataError(f"{name} has {len(arr)} rows but y_pred has {n}; pass one per row.")
-    series = pd.Series(np.asarray(arr) if not isinstance(arr, pd.Series) else arr)
+    if isinstance(values, pd.Series):
+        series = values.reset_index(drop=True)
+    elif isinstance(values, pd.Index | np.ndarray):
+        series = pd.Series(values)
+    elif isinstance(values, str) or np.isscalar(values) or hasattr(values, "isoformat"):
+        series = pd.Series([values])
+    else:
+        series = pd.Series(list(values))
+    if n is not None and len(series) != n:
+        raise DataError(f"{name} has {len(series)} rows but y_pred has {n}; pass one per row.")
     if pd.api.types.is_bool_dtype(series.dtype):
         raise TypeError(f"{name} must be datetimes or epoch seconds, got booleans.")
     if pd.api.types.is_numeric_dtype(series.dtype):
@@ -109,6 +106,22 @@ def _epoch_seconds(values: Any, *, name: str, n: int | None) -> np.ndarray:
         bad = np.flatnonzero(~np.isfinite(out))
         raise MissingValueError(f"{name} has missing values at rows {format_values(bad)}.")
     return out
+
+
+def _compact(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each row's position among them (np.unique without a sort
+    when the values span a small range, as group codes and window starts do).
+    """
+    lo, hi = int(values.min()), int(values.max())
+    span = hi - lo + 1
+    if span > 4 * len(values) + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.astype(np.int64).ravel()
+    shifted = values - lo
+    present = np.flatnonzero(np.bincount(shifted, minlength=span))
+    lookup = np.zeros(span, dtype=np.int64)
+    lookup[present] = np.arange(present.size)
+    return present + lo, lookup[shifted]
 
 
 def _binary(values: Any, *, name: str, pos_label: Any, n: int | None) -> np.ndarray:
@@ -344,7 +357,13 @@ class FairnessMonitor:
         codes = np.zeros(n, dtype=np.int64)
         uniques_per: list[list[str]] = []
         for name in self.sensitive_features:
-            col = as_1d(columns[name], name=f"sensitive_features[{name!r}]")
+            raw = columns[name]
+            if isinstance(raw, pd.Series | pd.Index) or (
+                isinstance(raw, np.ndarray) and raw.ndim == 1
+            ):
+                col = raw  # factorized as is: no conversion to a pandas string column
+            else:
+                col = as_1d(raw, name=f"sensitive_features[{name!r}]")
             if len(col) != n:
                 raise DataError(
                     f"sensitive_features[{name!r}] has {len(col)} rows but y_pred has {n}."
@@ -361,7 +380,7 @@ class FairnessMonitor:
             t_codes, t_uniques = pd.factorize(pd.Index(text, dtype=object))
             uniques_per.append(list(t_uniques))
             codes = codes * len(t_uniques) + t_codes[c]
-        local, inverse = np.unique(codes, return_inverse=True)
+        local, inverse = _compact(codes)
         keys = []
         for value in local:
             parts = []
@@ -467,7 +486,7 @@ class FairnessMonitor:
             if window.size == 1:
                 w_unique, w_local = window, np.zeros(n, dtype=np.int64)
             else:
-                w_unique, w_local = np.unique(window, return_inverse=True)
+                w_unique, w_local = _compact(window)
             n_groups = len(keys)
             code = (w_local * n_groups + group) * 6 + cell
             counts = np.bincount(code, minlength=len(w_unique) * n_groups * 6)

@@ -87,6 +87,12 @@ def test_row_count_windows_and_out_of_order_timestamps(store, rng):
         keys = mon.windows()
         assert [k.strftime("%Y-%m-%d") for k in keys] == ["2026-01-01", "2026-01-03"]
         assert mon.window("2026-01-01T12:00").by_group["count"].tolist() == [2]
+        # epoch seconds (a scalar for the batch, or one per row) and datetimes work too
+        day = pd.Timestamp("2026-01-05", tz="UTC")
+        mon.update([1], {"g": ["x"]}, timestamps=day.timestamp())
+        mon.update([1, 1], {"g": ["x", "x"]}, timestamps=[day.timestamp(), day.timestamp() + 1])
+        mon.update([1], {"g": ["x"]}, timestamps=[day.to_pydatetime()])
+        assert mon.window(day).by_group["count"].tolist() == [4]
 
 
 @pytest.mark.filterwarnings("ignore::fairaudit.exceptions.UndefinedMetricWarning")
