@@ -109,8 +109,10 @@ def _epoch_seconds(values: Any, *, name: str, n: int | None) -> np.ndarray:
 
 
 def _compact(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and each row's position among them (np.unique without a sort
-    when the values span a small range, as group codes and window starts do).
+    """Return the sorted distinct values and each row's position among them.
+
+    As ``np.unique(values, return_inverse=True)``, without a sort when the values span a
+    small range (group codes and window starts do).
     """
     lo, hi = int(values.min()), int(values.max())
     span = hi - lo + 1
