@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+from fairaudit.metrics._counts import CountTable
 from fairaudit.metrics._disparity import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -27,12 +28,15 @@ from fairaudit.metrics._group_metrics import group_metrics
 from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
 from fairaudit.metrics._result import GroupMetrics
+from fairaudit.metrics._scan import count_table
 
 __all__ = [
     "METRIC_REGISTRY",
+    "CountTable",
     "DriftResult",
     "GroupMetrics",
     "MetricDefinition",
+    "count_table",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparate_impact",

@@ -831,7 +831,7 @@ class FairnessMonitor:
                 f"{label} has no {'labelled ' if which == 'labeled' else ''}predictions; "
                 "pick a window that has (see windows())."
             )
-        table = cells_to_table(cells, keys, self.sensitive_features)
+        table = cells_to_table(cells, keys, self.sensitive_features, pos_label=self.pos_label)
         gm = table_group_metrics(
             table,
             metrics=names,
@@ -1006,6 +1006,48 @@ class FairnessMonitor:
             frame[name] = cells6[:, j] if len(keys) else np.zeros(0, dtype=np.int64)
         return frame.sort_values(list(self.sensitive_features), ignore_index=True)
 
+    def count_table(self, t: Any = None, *, rows: Literal["all", "labeled"] = "labeled") -> Any:
+        """Export a window (every window when ``t`` is None) as a count table.
+
+        Parameters
+        ----------
+        t : optional
+            A time in the window (a row window's number); None pools every stored window.
+        rows : {"labeled", "all"}, default "labeled"
+            ``"labeled"``: the predictions whose outcome has arrived (every metric is
+            meaningful). ``"all"``: every prediction, with outcomes not yet known counted as
+            negatives, so that only ``selection_rate`` is meaningful.
+
+        Returns
+        -------
+        fairaudit.metrics.CountTable
+            Add it to other tables with ``+``, store it with ``to_parquet``, or pass it to
+            :func:`fairaudit.group_metrics`.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import fairaudit as fa
+        >>> mon = fa.monitor.FairnessMonitor(os.path.join(tempfile.mkdtemp(), "s.db"),
+        ...                                  sensitive_features=["g"])
+        >>> mon.update([1, 0, 1], {"g": ["a", "a", "b"]}, y_true=[1, 1, 0])
+        3
+        >>> table = mon.count_table()
+        >>> table.cell_n.tolist()  # per group: TN, FP, FN, TP
+        [[0, 0, 1, 1], [0, 1, 0, 0]]
+        >>> fa.group_metrics(table, metrics=["selection_rate"],
+        ...                  min_group_size=1).by_group["selection_rate"].tolist()
+        [0.5, 1.0]
+        >>> mon.close()
+        """
+        if rows not in ("all", "labeled"):
+            raise ValueError(f"rows must be 'all' or 'labeled', got {rows!r}.")
+        ids = None if t is None else [self._window_id(t)]
+        cells6, keys = self._cells(ids)
+        return cells_to_table(
+            self._select(cells6, rows), keys, self.sensitive_features, pos_label=self.pos_label
+        )
+
     # -- drift -----------------------------------------------------------------------------
 
     def _reference_ids(self, all_ids: list[int]) -> list[int]:
@@ -1113,8 +1155,18 @@ class FairnessMonitor:
             else random_state
         )
         for sel, ms in groups:
-            ta = cells_to_table(self._select(cells_a6, sel), keys_a, self.sensitive_features)
-            tb = cells_to_table(self._select(cells_b6, sel), keys_b, self.sensitive_features)
+            ta = cells_to_table(
+                self._select(cells_a6, sel),
+                keys_a,
+                self.sensitive_features,
+                pos_label=self.pos_label,
+            )
+            tb = cells_to_table(
+                self._select(cells_b6, sel),
+                keys_b,
+                self.sensitive_features,
+                pos_label=self.pos_label,
+            )
             with warnings.catch_warnings():
                 parts.append(
                     drift(

@@ -202,7 +202,7 @@ class FairnessCollector:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gm = table_group_metrics(
-                cells_to_table(cells, keys, mon.sensitive_features),
+                cells_to_table(cells, keys, mon.sensitive_features, pos_label=mon.pos_label),
                 metrics=mon.metrics,
                 pos_label=mon.pos_label,
                 confidence=mon.confidence,

@@ -1,7 +1,8 @@
 """From the store's per-group cells to count tables and GroupMetrics.
 
 The one place where the monitor turns its integer cells (TN, FP, FN, TP per group) into the
-metrics layer's objects.
+metrics layer's public objects: a :class:`fairaudit.metrics.CountTable`, which
+:func:`fairaudit.metrics.group_metrics` consumes.
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairaudit._provenance import core_versions
-from fairaudit.metrics import GroupMetrics
-from fairaudit.metrics._assemble import _build
-from fairaudit.metrics._compute import Column
-from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics import CountTable, GroupMetrics, group_metrics
 
 __all__ = ["cells_to_table", "table_group_metrics"]
 
 
 def cells_to_table(
-    cells: np.ndarray, keys: list[tuple[str, ...]], feature_names: tuple[str, ...]
+    cells: np.ndarray,
+    keys: list[tuple[str, ...]],
+    feature_names: tuple[str, ...],
+    *,
+    pos_label: Any = 1,
 ) -> CountTable:
     """Build a binary count table from (G, 4) integer cells and the groups' values.
 
@@ -58,6 +59,7 @@ def cells_to_table(
         cells=cells.astype(np.float64),
         cell_n=cells,
         cell_w2=None,
+        pos_label=pos_label,
     )
 
 
@@ -73,34 +75,16 @@ def table_group_metrics(
     reference_group: Any = None,
 ) -> GroupMetrics:
     """GroupMetrics of a binary count table: Wilson intervals, or bootstrap ones."""
-    columns = [Column(name=m, metric=m) for m in metrics]
-    ci_method = "bootstrap" if n_boot > 0 else "wilson"
-    parameters = {
-        "metrics": list(metrics),
-        "pos_label": pos_label,
-        "n_boot": int(n_boot),
-        "confidence": float(confidence),
-        "ci_method": ci_method,
-        "stratify": True,
-        "reference_group": reference_group,
-        "min_group_size": int(min_group_size),
-        "task": "binary",
-        "random_state": random_state if isinstance(random_state, int | None) else None,
-        "weighted": False,
-        "n_samples": int(table.cell_n.sum()),
-        "source": "fairaudit.monitor",
-    }
-    fields = _build(
+    del pos_label  # the table carries it
+    gm = group_metrics(
         table,
-        columns,
-        pos_label=pos_label,
+        metrics=list(metrics),
         n_boot=int(n_boot),
+        ci_method="bootstrap" if n_boot > 0 else "wilson",
         confidence=float(confidence),
         random_state=random_state,
-        reference_group=reference_group,
         min_group_size=int(min_group_size),
-        ci_method=ci_method,
-        provenance={"parameters": parameters, "versions": core_versions()},
-        stratify=True,
+        reference_group=reference_group,
     )
-    return GroupMetrics(**fields)
+    gm.provenance["parameters"]["source"] = "fairaudit.monitor"
+    return gm
