@@ -308,3 +308,27 @@ def test_store_file_is_plain_sqlite_with_a_schema_version(store):
     assert meta["format"] == "fairaudit-monitor"
     assert meta["schema_version"] == "1"
     assert json.loads(meta["config"])["sensitive_features"] == ["g"]
+
+
+def test_windows_export_as_count_tables_that_add(store, rng, tmp_path):
+    g, pred, y = _batch(rng, 2000)
+    ts = T0 + pd.to_timedelta(rng.integers(0, 2 * 3600, size=2000), unit="s")
+    with FairnessMonitor(store, sensitive_features=["sex"]) as mon:
+        mon.update(pred, {"sex": g}, y_true=y, timestamps=ts)
+        first, second = (mon.count_table(w) for w in mon.windows())
+        pooled = mon.count_table()
+        np.testing.assert_array_equal((first + second).cell_n, pooled.cell_n)
+        expected = fa.metrics.count_table(y, pred, sensitive_features=pd.Series(g, name="sex"))
+        np.testing.assert_array_equal(pooled.cell_n, expected.cell_n)
+        path = tmp_path / "w.parquet"
+        first.to_parquet(path)
+        again = fa.metrics.CountTable.from_parquet(path)
+        np.testing.assert_array_equal(again.cell_n, first.cell_n)
+        # drift between two exported windows equals the monitor's own drift
+        d1 = fa.metrics.drift(first, second, metrics=["true_positive_rate"], n_boot=0)
+        d2 = mon.drift(
+            mon.windows()[1], against="previous", metrics=["true_positive_rate"], n_boot=0
+        )
+        pd.testing.assert_frame_equal(d1.groups, d2.groups)
+        with pytest.raises(ValueError, match="rows must be"):
+            mon.count_table(rows="some")
