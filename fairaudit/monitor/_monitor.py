@@ -560,6 +560,8 @@ class FairnessMonitor:
                 f"ids {format_values(found)} were already recorded by an earlier batch; "
                 "each prediction needs a new id (nothing of this batch was stored)."
             ) from exc
+        if true is None:
+            Store.add_meta(cur, "pending_labels", n)
         # labels that arrived before their prediction
         if cur.execute("SELECT 1 FROM orphan_labels LIMIT 1").fetchone() is not None:
             rows = cur.execute(
@@ -573,6 +575,8 @@ class FairnessMonitor:
                 )
                 cur.executemany("DELETE FROM orphan_labels WHERE id = ?", [(r[0],) for r in rows])
                 Store.add_meta(cur, "labels_matched", len(rows))
+                Store.add_meta(cur, "pending_labels", -len(rows))
+                Store.add_meta(cur, "orphan_labels", -len(rows))
 
     @staticmethod
     def _move_labels(cur: sqlite3.Cursor, moves: list[tuple[int, int, int, int, int]]) -> None:
@@ -666,13 +670,15 @@ class FairnessMonitor:
                 "UPDATE predictions SET label = (SELECT label FROM incoming_labels l "
                 "WHERE l.id = predictions.id) WHERE id IN (SELECT id FROM incoming_labels)"
             )
-            cur.execute(
+            orphaned = cur.execute(
                 "INSERT INTO orphan_labels SELECT l.id, l.label, ? FROM incoming_labels l "
                 "WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.id = l.id)",
                 (self._clock(),),
-            )
+            ).rowcount
             Store.add_meta(cur, "labels_received", n)
             Store.add_meta(cur, "labels_matched", matched)
+            Store.add_meta(cur, "pending_labels", -matched)
+            Store.add_meta(cur, "orphan_labels", orphaned)
             self._finish(cur, batch_id, "labels", n)
         return int(matched)
 
@@ -689,6 +695,10 @@ class FairnessMonitor:
         else:
             cutoff = newest + self.window_size - amount
         cur.execute("DELETE FROM counts WHERE window < ?", (cutoff,))
+        dropped = cur.execute(
+            "SELECT COUNT(*) FROM predictions WHERE window < ? AND label IS NULL", (cutoff,)
+        ).fetchone()[0]
+        Store.add_meta(cur, "pending_labels", -int(dropped))
         cur.execute("DELETE FROM predictions WHERE window < ?", (cutoff,))
 
     # -- reading -------------------------------------------------------------------------------
@@ -703,16 +713,12 @@ class FairnessMonitor:
         """
         with self._store.reading() as cur:
             meta = dict(cur.execute("SELECT key, value FROM fairaudit_meta").fetchall())
-            orphans = cur.execute("SELECT COUNT(*) FROM orphan_labels").fetchone()[0]
-            pending = cur.execute(
-                "SELECT COUNT(*) FROM predictions WHERE label IS NULL"
-            ).fetchone()[0]
         return {
             "rows_received": int(meta["rows_received"]),
             "labels_received": int(meta["labels_received"]),
             "labels_matched": int(meta["labels_matched"]),
-            "orphan_labels": int(orphans),
-            "pending_labels": int(pending),
+            "orphan_labels": int(meta["orphan_labels"]),
+            "pending_labels": int(meta["pending_labels"]),
             "revision": int(meta["revision"]),
         }
 

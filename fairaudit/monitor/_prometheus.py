@@ -31,7 +31,8 @@ import numpy as np
 
 from fairaudit._optional import import_optional
 from fairaudit.metrics._compute import rate_parts
-from fairaudit.metrics._uncertainty import wilson_interval
+from fairaudit.metrics._drift import _proportion_tests
+from fairaudit.metrics._uncertainty import benjamini_hochberg, wilson_interval
 from fairaudit.monitor._tables import cells_to_table, table_group_metrics
 
 if TYPE_CHECKING:
@@ -122,11 +123,25 @@ class FairnessCollector:
             fam.add_metric([], float(counters[name]))
             yield fam
 
+    @staticmethod
+    def _marginal(
+        cells: np.ndarray, keys: list[tuple[str, ...]], j: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Labels (sorted text) of feature j and their (L, 4) cells summed over the others."""
+        if not keys:
+            return np.empty(0, dtype=object), np.zeros((0, 4))
+        column = np.asarray([k[j] for k in keys], dtype=object)
+        labels, inverse = np.unique(column, return_inverse=True)
+        marg = np.zeros((len(labels), 4))
+        np.add.at(marg, inverse.ravel(), cells)
+        return labels, marg
+
     def _families(self, ids: list[int]) -> Iterator[Any]:
         core = _metrics_module()
         mon = self.monitor
         wid = ids[-1]
         cells6, keys = mon._cells([wid])
+        previous = self._comparison(ids)
         value = core.GaugeMetricFamily(
             "fairaudit_group_metric",
             "A group metric in the current window.",
@@ -147,15 +162,15 @@ class FairnessCollector:
             "Difference (max - min) or ratio (min / max) of a metric over groups.",
             labels=["metric", "sensitive_feature", "kind"],
         )
-        key_arr = np.asarray(keys, dtype=object).reshape(len(keys), -1)
+        drift_labels: list[list[str]] = []
+        drift_p: list[np.ndarray] = []
         for m in mon.metrics:
-            cells = mon._select(cells6, mon._rows_for(None, (m,)))
+            if m == "balanced_accuracy":
+                continue  # not a single proportion: no Wilson interval, no test
+            rows = mon._rows_for(None, (m,))
+            cells = mon._select(cells6, rows)
             for j, feature in enumerate(mon.sensitive_features):
-                labels, inverse = np.unique(key_arr[:, j].astype(str), return_inverse=True)
-                marg = np.zeros((len(labels), 4))
-                np.add.at(marg, inverse.ravel(), cells)
-                if m == "balanced_accuracy":
-                    continue  # not a single proportion: no Wilson interval
+                labels, marg = self._marginal(cells, keys, j)
                 x, n = rate_parts(marg, m)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     v = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan)
@@ -176,6 +191,20 @@ class FairnessCollector:
                         disparity.add_metric(
                             [m, feature, "ratio"], float(finite.min() / finite.max())
                         )
+                if previous is not None:
+                    # the tests of fairaudit.metrics.drift, on the same marginal counts
+                    prev_labels, prev_marg = self._marginal(
+                        mon._select(previous[0], rows), previous[1], j
+                    )
+                    union = np.union1d(labels, prev_labels)
+                    cur_al = np.zeros((len(union), 4))
+                    prev_al = np.zeros((len(union), 4))
+                    cur_al[np.searchsorted(union, labels)] = marg
+                    prev_al[np.searchsorted(union, prev_labels)] = prev_marg
+                    xa, na = rate_parts(prev_al, m)
+                    xb, nb = rate_parts(cur_al, m)
+                    drift_p.append(_proportion_tests(xa, na, xb, nb)[1])
+                    drift_labels += [[m, feature, str(g)] for g in union]
         start = core.GaugeMetricFamily(
             "fairaudit_window_start_seconds",
             "Start of the current window (Unix seconds; the window number for row windows).",
@@ -185,7 +214,23 @@ class FairnessCollector:
         if mon.policy is not None:
             yield self._policy_family(cells6, keys)
         if self.drift_against is not None:
-            yield from self._drift_families()
+            yield from self._drift_families(drift_labels, drift_p)
+
+    def _comparison(self, ids: list[int]) -> tuple[np.ndarray, list[tuple[str, ...]]] | None:
+        """Cells and keys of the window the drift p-values compare with (None: none yet)."""
+        mon = self.monitor
+        if self.drift_against is None:
+            return None
+        if self.drift_against == "previous":
+            ref = ids[-2:-1]
+        else:
+            try:
+                ref = mon._reference_ids(ids)
+            except (TypeError, ValueError):  # a reference the windows cannot place
+                return None
+        if not ref:
+            return None
+        return mon._cells(ref)
 
     def _policy_family(self, cells6: np.ndarray, keys: list[tuple[str, ...]]) -> Any:
         core = _metrics_module()
@@ -215,9 +260,8 @@ class FairnessCollector:
             fam.add_metric([result.name], 1.0 if result.passed else 0.0)
         return fam
 
-    def _drift_families(self) -> Iterator[Any]:
+    def _drift_families(self, names: list[list[str]], p_values: list[np.ndarray]) -> Iterator[Any]:
         core = _metrics_module()
-        mon = self.monitor
         labels = ["metric", "sensitive_feature", "group", "against"]
         raw = core.GaugeMetricFamily(
             "fairaudit_drift_p_value",
@@ -230,22 +274,13 @@ class FairnessCollector:
             labels=labels,
         )
         against = str(self.drift_against)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result = mon.drift(against=against, n_boot=0)  # type: ignore[arg-type]
-        except ValueError:  # no earlier window (or no reference) yet: nothing to export
-            result = None
-        if result is not None:
-            g = result.groups
-            p_raw = g["p_value"].to_numpy(dtype=float)
-            p_adj = g["p_value_adjusted"].to_numpy(dtype=float)
-            names = zip(g["metric"], g["sensitive_feature"], g["group"], strict=True)
-            for i, (metric, feature, group) in enumerate(names):
+        if p_values:
+            p_raw = np.concatenate(p_values)
+            p_adj = benjamini_hochberg(p_raw)
+            for i, name in enumerate(names):
                 if np.isfinite(p_raw[i]):
-                    lab = [str(metric), str(feature), str(group), against]
-                    raw.add_metric(lab, float(p_raw[i]))
-                    adjusted.add_metric(lab, float(p_adj[i]))
+                    raw.add_metric([*name, against], float(p_raw[i]))
+                    adjusted.add_metric([*name, against], float(p_adj[i]))
         yield raw
         yield adjusted
 

@@ -141,10 +141,23 @@ class Store:
                     "rows_received": "0",
                     "labels_received": "0",
                     "labels_matched": "0",
+                    "pending_labels": "0",
+                    "orphan_labels": "0",
                 }
                 cur.executemany("INSERT INTO fairaudit_meta VALUES (?, ?)", meta.items())
                 return config
             meta = dict(cur.execute("SELECT key, value FROM fairaudit_meta").fetchall())
+            if meta.get("format") == FORMAT and "pending_labels" not in meta:
+                # stores written before these counters were kept: count once
+                pending = cur.execute(
+                    "SELECT COUNT(*) FROM predictions WHERE label IS NULL"
+                ).fetchone()[0]
+                orphans = cur.execute("SELECT COUNT(*) FROM orphan_labels").fetchone()[0]
+                cur.executemany(
+                    "INSERT INTO fairaudit_meta VALUES (?, ?)",
+                    [("pending_labels", str(pending)), ("orphan_labels", str(orphans))],
+                )
+                meta.update(pending_labels=str(pending), orphan_labels=str(orphans))
         if meta.get("format") != FORMAT:
             raise StoreError(f"{self.path} is not a fairaudit monitor store (no format mark).")
         version = int(meta.get("schema_version", "0"))
