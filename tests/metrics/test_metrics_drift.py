@@ -64,6 +64,7 @@ def test_p_values_match_scipy_chi_square_and_fisher(rng):
     np.testing.assert_allclose(frame["p_value_adjusted"], adjusted)
 
 
+@pytest.mark.slow
 def test_type_one_error_holds_at_the_nominal_level():
     # 40 pairs of tables drawn from the same rates: 2,000 z-tests (groups of 2,000 rows) and
     # 1,000 Fisher tests (groups of 15 rows), all under no change.
@@ -88,6 +89,7 @@ def test_type_one_error_holds_at_the_nominal_level():
     assert families_flagged / reps <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / reps)
 
 
+@pytest.mark.slow
 def test_a_planted_change_of_005_at_20k_rows_per_window_is_detected(tmp_path):
     # 10 seeded runs: window 0 has selection rates a 0.40, b 0.30; in window 1 b moves to 0.35
     b_flagged = a_flagged = 0
