@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fairaudit as fa
 from fairaudit.exceptions import DataError, MissingValueError, StoreError, StoreLockedError
@@ -332,3 +334,43 @@ def test_windows_export_as_count_tables_that_add(store, rng, tmp_path):
         pd.testing.assert_frame_equal(d1.groups, d2.groups)
         with pytest.raises(ValueError, match="rows must be"):
             mon.count_table(rows="some")
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.integers(0, 1),
+            st.integers(0, 1),
+            st.integers(0, 3 * 3600),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    cuts=st.lists(st.integers(1, 59), max_size=4),
+)
+def test_any_split_into_batches_gives_the_counts_of_one_pass(tmp_path_factory, rows, cuts):
+    # the store's counts per window equal a hand count, however the rows are batched
+    path = tmp_path_factory.mktemp("h") / "s.db"
+    bounds = sorted({c for c in cuts if c < len(rows)})
+    with FairnessMonitor(path, sensitive_features=["g"], window="1h") as mon:
+        for lo, hi in zip([0, *bounds], [*bounds, len(rows)], strict=True):
+            part = rows[lo:hi]
+            mon.update(
+                [r[1] for r in part],
+                {"g": [r[0] for r in part]},
+                y_true=[r[2] for r in part],
+                timestamps=[T0.timestamp() + r[3] for r in part],
+            )
+        got = {}
+        for w in mon.windows():
+            for rec in mon.counts(w).to_dict("records"):
+                got[(w, rec["g"])] = [rec["TN"], rec["FP"], rec["FN"], rec["TP"]]
+    expected: dict = {}
+    for g, p, t, s in rows:
+        key = (T0 + pd.Timedelta(hours=s // 3600), g)
+        expected.setdefault(key, [0, 0, 0, 0])[2 * t + p] += 1
+    assert got == expected
