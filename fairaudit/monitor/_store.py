@@ -107,6 +107,10 @@ class Store:
     def _check_file(self) -> None:
         if self.path.is_dir():
             raise StoreError(f"store path {self.path} is a directory; pass a file name.")
+        if not self.path.parent.is_dir():
+            raise StoreError(
+                f"the folder of store path {self.path} does not exist; create it first."
+            )
         if self.path.exists() and self.path.stat().st_size > 0:
             with self.path.open("rb") as fh:
                 head = fh.read(len(_SQLITE_HEADER))

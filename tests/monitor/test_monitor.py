@@ -205,6 +205,8 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path):
         FairnessMonitor(other, sensitive_features=["g"])
     with pytest.raises(StoreError, match="is a directory"):
         FairnessMonitor(tmp_path, sensitive_features=["g"])
+    with pytest.raises(StoreError, match="does not exist"):
+        FairnessMonitor(tmp_path / "no" / "s.db", sensitive_features=["g"])
 
 
 def test_a_store_from_a_newer_version_is_refused_with_its_version(store):
