@@ -75,7 +75,7 @@ def test_check_takes_both_results(adult):
     assert statuses["dpl-sex"] == "pass"
     with pytest.raises(PolicyError, match="two data_bias results"):
         policy.check(db, db)
-    with pytest.raises(PolicyError, match="needs a GroupMetrics .* and/or a DataBias"):
+    with pytest.raises(PolicyError, match=r"needs a GroupMetrics .* and/or a DataBias"):
         policy.check("not a result")
 
 
