@@ -17,9 +17,13 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "yaml": ("pyyaml", "report"),
     "tqdm": ("tqdm", "progress"),
     "tqdm.auto": ("tqdm", "progress"),
-    "duckdb": ("duckdb", "duckdb"),
+    "duckdb": ("duckdb", "all"),
+    "pyspark": ("pyspark", "spark"),
+    "pyspark.sql": ("pyspark", "spark"),
     "fairlearn": ("fairlearn", "peers"),
     "aif360": ("aif360", "peers"),
+    "prometheus_client": ("prometheus_client", "monitor"),
+    "prometheus_client.core": ("prometheus_client", "monitor"),
 }
 
 
