@@ -393,8 +393,9 @@ class GroupMetrics(ResultMixin):
         ...                       sensitive_features=["a"] * 40 + ["b"] * 40,
         ...                       metrics=["selection_rate"], ci_method="jeffreys")
         >>> d = gm.disparities()
-        >>> d.loc[0, ["metric", "compare", "value", "interval_method"]].tolist()
-        ['selection_rate', 'difference', 0.0, 'bonferroni-envelope']
+        >>> row = d.iloc[0]
+        >>> row["metric"], row["compare"], float(row["value"]), row["interval_method"]
+        ('selection_rate', 'difference', 0.0, 'bonferroni-envelope')
         """
         reference = self._resolve_reference(reference_group)
         rows: list[dict[str, Any]] = []
