@@ -18,6 +18,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "tqdm": ("tqdm", "progress"),
     "tqdm.auto": ("tqdm", "progress"),
     "duckdb": ("duckdb", "duckdb"),
+    "httpx": ("httpx", "endpoint"),
     "fairlearn": ("fairlearn", "peers"),
     "aif360": ("aif360", "peers"),
 }
