@@ -1021,3 +1021,116 @@ class Endpoint:
                 "labels as Endpoint(..., classes=[...])."
             )
         return out
+
+
+# --------------------------------------------------------------------------------------------
+# configuration file (the CLI's --endpoint-config)
+# --------------------------------------------------------------------------------------------
+
+_CONFIG_KEYS = (
+    "protocol",
+    "label",
+    "score",
+    "batch_size",
+    "max_concurrency",
+    "timeout",
+    "retries",
+    "cache",
+    "classes",
+    "backoff",
+    "headers",
+)
+
+
+def endpoint_from_config(
+    url: str, config: str | Path | Mapping[str, Any] | None = None, *, environ: Any = None
+) -> Endpoint:
+    """Build an :class:`Endpoint` from a URL and a YAML file (or mapping) of its options.
+
+    Parameters
+    ----------
+    url : str
+        The prediction URL.
+    config : path or mapping, optional
+        Keys are :class:`Endpoint`'s keyword names (``protocol``, ``label``, ``score``,
+        ``batch_size``, ``max_concurrency``, ``timeout``, ``retries``, ``cache``, ``classes``,
+        ``backoff``) plus ``headers``, which maps header names to the names of ENVIRONMENT
+        VARIABLES holding their values (so that no secret is ever written in the file).
+    environ : mapping, optional
+        Where to read the variables (default ``os.environ``).
+
+    Returns
+    -------
+    Endpoint
+
+    Raises
+    ------
+    ValueError
+        An unknown key (with a did-you-mean), a header whose variable is not set, or a file
+        that is not a YAML mapping.
+
+    Examples
+    --------
+    >>> ep = endpoint_from_config(
+    ...     "http://127.0.0.1:8000/predict",
+    ...     {"label": "label", "batch_size": 64, "headers": {"Authorization": "MODEL_TOKEN"}},
+    ...     environ={"MODEL_TOKEN": "Bearer abc"},
+    ... )
+    >>> ep.batch_size, "abc" in repr(ep)
+    (64, False)
+    """
+    import os
+
+    source = "endpoint config"
+    if config is None:
+        options: dict[str, Any] = {}
+    elif isinstance(config, Mapping):
+        options = dict(config)
+    else:
+        from fairaudit._optional import import_optional
+
+        yaml = import_optional("yaml", purpose="--endpoint-config")
+        path = Path(config)
+        source = str(path)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"endpoint config: cannot read {path}: {exc.strerror}.") from None
+        except yaml.YAMLError as exc:
+            raise ValueError(f"endpoint config: {path} is not valid YAML: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ValueError(
+                f"endpoint config: {path} must hold a mapping of Endpoint options, got "
+                f"{type(loaded).__name__}."
+            )
+        options = loaded
+    unknown = [k for k in options if k not in _CONFIG_KEYS]
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), _CONFIG_KEYS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"{source}: unknown key {unknown[0]!r}.{hint} Known: {format_values(_CONFIG_KEYS)}."
+        )
+    env = os.environ if environ is None else environ
+    headers_spec = options.pop("headers", None) or {}
+    if not isinstance(headers_spec, Mapping):
+        raise ValueError(
+            f"{source}: headers must map header names to environment variable names, e.g. "
+            "{'Authorization': 'MODEL_TOKEN'}."
+        )
+    headers = {}
+    for name, variable in headers_spec.items():
+        if not isinstance(variable, str):
+            raise ValueError(
+                f"{source}: header {name!r} must name an environment variable (a string), not "
+                "hold a value; secrets never go in the file."
+            )
+        if variable not in env:
+            raise ValueError(
+                f"{source}: header {name!r} reads the environment variable {variable!r}, which "
+                "is not set; export it before running."
+            )
+        headers[str(name)] = env[variable]
+    return Endpoint(url, headers=headers or None, **options)

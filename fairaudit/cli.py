@@ -2,7 +2,9 @@
 
 ::
 
-    fairaudit audit DATA --target COL --prediction COL [--score COL] --sensitive COL [COL ...]
+    fairaudit audit DATA --target COL (--prediction COL [--score COL] | --endpoint URL
+                   [--endpoint-config endpoint.yaml] [--features COL ...] [--exclude COL ...])
+                   --sensitive COL [COL ...]
                    [--pos-label VALUE] [--metrics NAME ...] [--n-boot N] [--seed N]
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
@@ -79,7 +81,26 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
     audit.add_argument("--target", required=True, metavar="COL", help="true labels column")
-    audit.add_argument("--prediction", required=True, metavar="COL", help="predicted labels column")
+    source = audit.add_mutually_exclusive_group(required=True)
+    source.add_argument("--prediction", metavar="COL", help="predicted labels column")
+    source.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="query the model served at URL for the predictions (features: the DATA columns "
+        "that are not target, sensitive or excluded)",
+    )
+    audit.add_argument(
+        "--endpoint-config",
+        metavar="PATH",
+        help="YAML of Endpoint options (protocol, label, score, batch_size, max_concurrency, "
+        "timeout, retries, cache, classes) and headers: {Header-Name: ENV_VARIABLE}",
+    )
+    audit.add_argument(
+        "--features", nargs="+", metavar="COL", help="with --endpoint: the columns to send"
+    )
+    audit.add_argument(
+        "--exclude", nargs="+", metavar="COL", help="with --endpoint: columns not to send"
+    )
     audit.add_argument(
         "--score", metavar="COL", help="score column (probability of the positive class)"
     )
@@ -333,6 +354,11 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     _progress(args, err, f"reading {args.data}")
     frame = _read_table(args.data)
+    endpoint = None
+    if args.endpoint:
+        frame, endpoint = _predict_endpoint(frame, args, err)
+    elif args.endpoint_config or args.features or args.exclude:
+        raise _UsageError("--endpoint-config, --features and --exclude need --endpoint.")
     columns = [
         ("--target", args.target),
         ("--prediction", args.prediction),
@@ -349,8 +375,10 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "data SHA-256": sha256_file(args.data),
         "rows": len(frame),
         "target column": args.target,
-        "prediction column": args.prediction,
-        "score column": args.score,
+        "prediction column": None if endpoint else args.prediction,
+        "score column": None if endpoint else args.score,
+        "endpoint": endpoint.url if endpoint else None,
+        "endpoint protocol": endpoint.protocol if endpoint else None,
         "positive label": args.pos_label if args.pos_label is not None else 1,
         "policy file": args.policy,
     }
@@ -420,6 +448,46 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         _print_summary(out, args, inputs, report, outcome, written)
     return _EXIT_OK if outcome is None or outcome.passed else _EXIT_CHECK_FAILED
+
+
+_ENDPOINT_PREDICTION = "fairaudit: endpoint prediction"
+_ENDPOINT_SCORE = "fairaudit: endpoint score"
+
+
+def _predict_endpoint(frame: Any, args: argparse.Namespace, err: TextIO) -> tuple[Any, Any]:
+    """Query --endpoint for the rows of DATA; return the frame with the answers added."""
+    import fairaudit as fa
+    from fairaudit._endpoint import endpoint_from_config
+
+    if args.score:
+        raise _UsageError(
+            "--score names a column of DATA; with --endpoint the score comes from "
+            "the endpoint (set score: in --endpoint-config)."
+        )
+    endpoint = endpoint_from_config(args.endpoint, args.endpoint_config)
+    for option, names in (("--features", args.features), ("--exclude", args.exclude)):
+        for column in names or ():
+            _check_column(frame, column, option, args.data)
+    _check_column(frame, args.target, "--target", args.data)
+    if args.features:
+        features = list(args.features)
+    else:
+        skip = {args.target, *args.sensitive, *(args.exclude or ())}
+        features = [c for c in frame.columns if c not in skip]
+    if not features:
+        raise _UsageError("--endpoint: no feature columns are left to send; check --exclude.")
+    pos_label = None
+    if args.pos_label is not None and endpoint.classes is not None:
+        pos_label = _parse_label(args.pos_label, endpoint.classes)
+    model = fa.wrap(endpoint, pos_label=pos_label)
+    _progress(args, err, f"querying {endpoint.url} for {len(frame):,} rows")
+    X = frame[features]
+    added = {_ENDPOINT_PREDICTION: model.predict(X)}
+    if model.output_kind == "score":
+        added[_ENDPOINT_SCORE] = model.predict_score(X)
+        args.score = _ENDPOINT_SCORE
+    args.prediction = _ENDPOINT_PREDICTION
+    return frame.assign(**added), endpoint
 
 
 def _print_summary(
