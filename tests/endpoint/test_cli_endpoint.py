@@ -38,7 +38,7 @@ def test_cli_audits_an_endpoint_with_a_token_from_the_environment(
     )
     monkeypatch.setenv("MODEL_TOKEN", TOKEN)
     report = tmp_path / "audit.json"
-    code, out, err = run(
+    code, _out, err = run(
         [
             "audit",
             adult_csv,
@@ -60,7 +60,8 @@ def test_cli_audits_an_endpoint_with_a_token_from_the_environment(
     assert faults.total == 6  # 1,200 rows in batches of 200
     assert all(h["Authorization"] == TOKEN for h in faults.seen_headers)
     text = report.read_text()
-    assert TOKEN not in text and "good" not in text
+    assert TOKEN not in text
+    assert "good" not in text
     data = json.loads(text)
     section = next(s for s in data["sections"] if s["kind"] == "group_metrics")
     local = fa.audit(adult_model, X, y, sensitive_features="sex")
