@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
 from fairaudit._audit import audit
+from fairaudit._flip import FlipTestResult, flip_test
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
 from fairaudit.metrics import GroupMetrics, group_metrics
@@ -23,6 +24,7 @@ from fairaudit.policy import Policy
 from fairaudit.report import Report
 
 __all__ = [
+    "FlipTestResult",
     "GroupMetrics",
     "Policy",
     "Report",
@@ -33,6 +35,7 @@ __all__ = [
     "debias",
     "embeddings",
     "exceptions",
+    "flip_test",
     "group_metrics",
     "importance",
     "metrics",

@@ -106,6 +106,18 @@ def server_requests(base: str) -> int:
     return int(httpx.get(f"{base}/stats", timeout=5.0).json()["requests"])
 
 
+@pytest.fixture(name="server_requests")
+def server_requests_fixture():
+    """``server_requests(base)``: requests the reference server has answered so far."""
+    return server_requests
+
+
+@pytest.fixture(name="free_port")
+def free_port_fixture():
+    """A free TCP port on 127.0.0.1 (nothing listens there)."""
+    return free_port()
+
+
 class FaultServer:
     """Counts requests and injects faults in front of an upstream server."""
 

@@ -10,12 +10,12 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEST_ROWS, free_port, server_requests
 
 import fairaudit as fa
 from fairaudit.exceptions import ModelError
 from fairaudit.models import Endpoint
 
+TEST_ROWS = 1200  # rows of the adult_test fixture
 SECRET = "tok-3f9a1c-never-shown"
 QUERY_SECRET = "q-77b0e2-not-recorded"
 
@@ -40,7 +40,7 @@ def assert_bit_identical(a: np.ndarray, b: np.ndarray) -> None:
     ],
 )
 def test_endpoint_audit_equals_local_audit_exactly(
-    adult_server, adult_model, adult_test, route, protocol
+    server_requests, adult_server, adult_model, adult_test, route, protocol
 ):
     X, y = adult_test
     ep = Endpoint(
@@ -220,9 +220,9 @@ def test_unavailable_after_retries_names_the_url(faults, adult_test):
     assert faults.total == 3
 
 
-def test_refused_connection_names_the_url(adult_test):
+def test_refused_connection_names_the_url(adult_test, free_port):
     X, _ = adult_test
-    url = f"http://127.0.0.1:{free_port()}/predict"
+    url = f"http://127.0.0.1:{free_port}/predict"
     ep = Endpoint(url, score="score", retries=1, backoff=0.0, timeout=2.0)
     with pytest.raises(
         ModelError, match=r"127\.0\.0\.1:\d+/predict .*after 2 attempt\(s\); last: ConnectError"
