@@ -211,10 +211,11 @@ def _group_codes(groups: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
             "sensitive_features has missing values; fill them (e.g. with 'unknown') first."
         )
     codes, uniques = pd.MultiIndex.from_frame(groups.astype(object)).factorize(sort=True)
+    tuples = [tuple(u) for u in uniques]
     if groups.shape[1] == 1:
-        index = pd.Index(uniques.get_level_values(0), name=groups.columns[0])
+        index: pd.Index = pd.Index([t[0] for t in tuples], name=groups.columns[0])
     else:
-        index = pd.MultiIndex.from_tuples(list(uniques), names=list(groups.columns))
+        index = pd.MultiIndex.from_tuples(tuples, names=list(groups.columns))
     return np.asarray(codes, dtype=np.int64), index
 
 
@@ -286,8 +287,7 @@ def flip_test(
 
     if not isinstance(X, pd.DataFrame):
         raise TypeError(
-            f"X must be a DataFrame for flip_test (feature names a column), got "
-            f"{type(X).__name__}."
+            f"X must be a DataFrame for flip_test (feature names a column), got {type(X).__name__}."
         )
     if len(X) == 0:
         raise DataError("X has no rows; pass at least one sample.")
@@ -313,7 +313,7 @@ def flip_test(
     )
     observed = list(dict.fromkeys(keys))
     if mapping is None:
-        switches = [(a, b) for a in observed for b in observed if a != b]
+        switches: list[tuple[Any, Any]] = [(a, b) for a in observed for b in observed if a != b]
     else:
         if not isinstance(mapping, Mapping) or not mapping:
             raise TypeError(f"mapping must be a non-empty dict, got {mapping!r}.")
@@ -351,8 +351,10 @@ def flip_test(
         if isinstance(column.dtype, pd.CategoricalDtype):
             X_cf[c] = pd.Categorical(target_values, dtype=column.dtype)
         else:
-            X_cf[c] = pd.array(target_values, dtype=column.dtype) if column.dtype != object else (
-                pd.Series(target_values, dtype=object)
+            X_cf[c] = (
+                pd.array(target_values, dtype=column.dtype)
+                if column.dtype != object
+                else (pd.Series(target_values, dtype=object))
             )
 
     wrapped = wrap(model)

@@ -21,8 +21,8 @@ __all__ = [
     "PAIRED_METRICS",
     "bootstrap_paired",
     "clopper_pearson",
-    "mcnemar_exact",
     "mcnemar_discordant",
+    "mcnemar_exact",
     "paired_cells",
     "paired_values",
     "tost_equivalent",
@@ -113,10 +113,10 @@ def mcnemar_exact(up: float, down: float) -> float:
     """
     from scipy.stats import binomtest
 
-    n = int(round(up + down))
+    n = round(up + down)
     if n == 0:
         return 1.0
-    return float(binomtest(int(round(up)), n, 0.5).pvalue)
+    return float(binomtest(round(up), n, 0.5).pvalue)
 
 
 def clopper_pearson(
@@ -161,7 +161,7 @@ def bootstrap_paired(cells: np.ndarray, n_boot: int, rng: np.random.Generator) -
     """
     out = np.zeros((n_boot, *cells.shape))
     for g, row in enumerate(cells):
-        n = int(round(row.sum()))
+        n = round(row.sum())
         if n == 0:
             continue
         out[:, g, :] = rng.multinomial(n, row / row.sum(), size=n_boot)
@@ -183,4 +183,3 @@ def tost_equivalent(lower: np.ndarray, upper: np.ndarray, tolerance: float) -> n
     with np.errstate(invalid="ignore"):
         ok = (lower > -tolerance) & (upper < tolerance)
     return ok & np.isfinite(lower) & np.isfinite(upper)
-
