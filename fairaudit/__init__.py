@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
 from fairaudit._audit import audit
+from fairaudit._compare import ComparisonResult, compare, compare_predictions
 from fairaudit._flip import FlipTestResult, flip_test
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
@@ -24,6 +25,7 @@ from fairaudit.policy import Policy
 from fairaudit.report import Report
 
 __all__ = [
+    "ComparisonResult",
     "FlipTestResult",
     "GroupMetrics",
     "Policy",
@@ -31,6 +33,8 @@ __all__ = [
     "WrappedModel",
     "__version__",
     "audit",
+    "compare",
+    "compare_predictions",
     "datasets",
     "debias",
     "embeddings",
