@@ -19,13 +19,14 @@ from fairaudit._compare import ComparisonResult, compare, compare_predictions
 from fairaudit._flip import FlipTestResult, flip_test
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
-from fairaudit.metrics import GroupMetrics, group_metrics
+from fairaudit.metrics import DataBias, GroupMetrics, data_bias, group_metrics
 from fairaudit.models import WrappedModel, wrap
 from fairaudit.policy import Policy
 from fairaudit.report import Report
 
 __all__ = [
     "ComparisonResult",
+    "DataBias",
     "FlipTestResult",
     "GroupMetrics",
     "Policy",
@@ -35,6 +36,7 @@ __all__ = [
     "audit",
     "compare",
     "compare_predictions",
+    "data_bias",
     "datasets",
     "debias",
     "embeddings",

@@ -13,6 +13,7 @@ HEAVY = [
     "shap",
     "jinja2",
     "duckdb",
+    "pyspark",
     "fairlearn",
     "aif360",
     "tensorflow",
