@@ -32,7 +32,7 @@ from fairaudit.metrics._paired import (
 from fairaudit.metrics._registry import METRIC_REGISTRY
 from fairaudit.metrics._uncertainty import benjamini_hochberg, percentile_interval
 
-__all__ = ["ComparisonResult", "compare", "compare_predictions"]
+__all__ = ["ComparisonResult", "assert_equivalent", "compare", "compare_predictions"]
 
 OVERALL = "(all rows)"
 
@@ -541,3 +541,48 @@ def compare(
     )
     result.models.update({"a": wrapped_a.describe(), "b": wrapped_b.describe()})
     return result
+
+
+def assert_equivalent(result: ComparisonResult) -> ComparisonResult:
+    """Raise ``AssertionError`` unless a comparison shows every difference within tolerance.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        From :func:`fairaudit.compare` or :func:`fairaudit.compare_predictions` with a
+        ``tolerance``.
+
+    Returns
+    -------
+    ComparisonResult
+        The result, when it passed.
+
+    Examples
+    --------
+    >>> import fairaudit as fa
+    >>> from fairaudit.testing import assert_equivalent
+    >>> y, a = [1, 0, 1, 0, 1, 0], [1, 0, 1, 1, 1, 0]
+    >>> s = ["f", "f", "f", "m", "m", "m"]
+    >>> assert_equivalent(fa.compare_predictions(y, a, a, sensitive_features=s,
+    ...                                          tolerance=0.01, n_boot=100, random_state=0))
+    ComparisonResult(agreement=1.0000, n_samples=6, metrics=[...], passed=True)
+    """
+    if not isinstance(result, ComparisonResult):
+        raise TypeError(
+            f"result must be a ComparisonResult (from fa.compare), got {type(result).__name__}."
+        )
+    if result.tolerance is None:
+        raise ValueError("result has no tolerance; call fa.compare(..., tolerance=...) first.")
+    if result.passed:
+        return result
+    bad = result.differences[~result.differences["equivalent"].astype(bool)]
+    lines = [
+        f"the models are not shown equivalent within ±{result.tolerance:g} "
+        f"({len(bad)} of {len(result.differences)} differences):"
+    ]
+    for row in bad.itertuples(index=False):
+        lines.append(
+            f"  {row.metric} [{row.group}]: b - a = {row.difference:.4g} "
+            f"({result.confidence:.0%} interval {row.lower:.4g} to {row.upper:.4g})"
+        )
+    raise AssertionError("\n".join(lines))
