@@ -8,6 +8,9 @@
                    [--pos-label VALUE] [--metrics NAME ...] [--n-boot N] [--seed N]
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
+    fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
+                   [--score-a COL --score-b COL] [--tolerance T] [--n-boot N] [--seed N]
+                   [--report PATH] [--json PATH]
     fairaudit validate-policy PATH
     fairaudit --version
 
@@ -191,6 +194,29 @@ def _build_parser() -> argparse.ArgumentParser:
         help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
     )
     audit.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
+
+    comp = commands.add_parser(
+        "compare",
+        help="compare two prediction columns on the same rows (research vs production)",
+        description="Agreement, paired differences b - a of group metrics with paired "
+        "bootstrap intervals and exact tests, and with --tolerance an equivalence verdict "
+        "(exit 1 when not shown equivalent).",
+    )
+    comp.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
+    comp.add_argument("--target", required=True, metavar="COL", help="true labels column")
+    comp.add_argument("--prediction-a", required=True, metavar="COL", help="labels of model a")
+    comp.add_argument("--prediction-b", required=True, metavar="COL", help="labels of model b")
+    comp.add_argument("--score-a", metavar="COL", help="scores of model a")
+    comp.add_argument("--score-b", metavar="COL", help="scores of model b")
+    comp.add_argument("--sensitive", required=True, nargs="+", metavar="COL")
+    comp.add_argument("--metrics", nargs="+", metavar="NAME", help="count metrics to compare")
+    comp.add_argument("--pos-label", metavar="VALUE", help="the positive class (default 1)")
+    comp.add_argument("--tolerance", type=float, metavar="T", help="equivalence margin")
+    comp.add_argument("--n-boot", type=int, default=1000, metavar="N")
+    comp.add_argument("--seed", type=int, default=0, metavar="N")
+    comp.add_argument("--confidence", type=float, default=0.95, metavar="C")
+    comp.add_argument("--report", metavar="PATH", help="write the report (.html, .md, .json)")
+    comp.add_argument("--json", metavar="PATH", help="write the report as JSON")
 
     check = commands.add_parser(
         "validate-policy",
@@ -618,6 +644,50 @@ def _print_summary(
         print(f"Wrote {', '.join(written)}", file=out)
 
 
+def _compare(args: argparse.Namespace, out: TextIO) -> int:
+    import fairaudit as fa
+
+    frame = _read_table(args.data, list(args.sensitive))
+    for option, column in (
+        ("--target", args.target),
+        ("--prediction-a", args.prediction_a),
+        ("--prediction-b", args.prediction_b),
+        ("--score-a", args.score_a),
+        ("--score-b", args.score_b),
+        *(("--sensitive", c) for c in args.sensitive),
+    ):
+        if column is not None:
+            _check_column(frame, column, option, args.data)
+    pos_label: Any = 1
+    if args.pos_label is not None:
+        pos_label = _parse_label(args.pos_label, frame[args.target].unique().tolist())
+        if pos_label is None:
+            raise _UsageError(f"--pos-label: {args.pos_label!r} is not a value of --target.")
+    result = fa.compare_predictions(
+        frame[args.target],
+        frame[args.prediction_a],
+        frame[args.prediction_b],
+        sensitive_features=frame[list(args.sensitive)],
+        score_a=frame[args.score_a] if args.score_a else None,
+        score_b=frame[args.score_b] if args.score_b else None,
+        metrics=args.metrics,
+        pos_label=pos_label,
+        n_boot=args.n_boot,
+        tolerance=args.tolerance,
+        confidence=args.confidence,
+        random_state=args.seed,
+    )
+    report = fa.Report(title="Model comparison", inputs={"data file": args.data})
+    report.add(result)
+    if args.report:
+        report.save(args.report)
+    if args.json:
+        report.save(args.json, format="json")
+    for line in result.to_dict()["summary"]:
+        print(line, file=out)
+    return _EXIT_OK if result.passed in (None, True) else _EXIT_CHECK_FAILED
+
+
 def _validate_policy(args: argparse.Namespace, out: TextIO) -> int:
     import fairaudit as fa
 
@@ -674,6 +744,8 @@ def main(
             return int(exc.code or 0)
         if args.command == "audit":
             return _audit(args, out, err)
+        if args.command == "compare":
+            return _compare(args, out)
         return _validate_policy(args, out)
     except (_UsageError, FairauditError, ImportError, OSError, ValueError, TypeError) as exc:
         if show_traceback:

@@ -118,3 +118,51 @@ def test_cli_endpoint_errors_exit_2(faults, adult_csv, tmp_path, monkeypatch):
     code, _, err = run([*base, "--endpoint", "https://u:p@host/predict"])
     assert code == 2
     assert "carries credentials" in err
+
+
+def test_cli_compare_two_prediction_columns(adult_model, adult_test, tmp_path):
+    X, y = adult_test
+    score = adult_model.predict_proba(X)[:, 1]
+    path = tmp_path / "predictions.csv"
+    X[["sex"]].assign(
+        y=y,
+        research=adult_model.predict(X),
+        production=(score > 0.55).astype(int),
+        score=score,
+    ).to_csv(path, index=False)
+    base = [
+        "compare",
+        path,
+        "--target",
+        "y",
+        "--sensitive",
+        "sex",
+        "--tolerance",
+        "0.01",
+        "--n-boot",
+        "200",
+    ]
+    code, out, err = run(
+        [
+            *base,
+            "--prediction-a",
+            "research",
+            "--prediction-b",
+            "research",
+            "--score-a",
+            "score",
+            "--score-b",
+            "score",
+            "--json",
+            tmp_path / "same.json",
+        ]
+    )
+    assert code == 0, err
+    assert "agree on 100.00% of 1,200 rows" in out
+    assert json.loads((tmp_path / "same.json").read_text())["sections"][0]["passed"] is True
+    code, out, err = run([*base, "--prediction-a", "research", "--prediction-b", "production"])
+    assert code == 1, err
+    assert "Not shown equivalent within ±0.01" in out
+    code, _, err = run([*base, "--prediction-a", "research", "--prediction-b", "prod"])
+    assert code == 2
+    assert "--prediction-b: no column 'prod'" in err
