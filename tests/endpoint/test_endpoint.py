@@ -92,21 +92,23 @@ def test_injected_503s_are_retried_and_numbers_stay_exact(faults, adult_model, a
 def test_slow_answers_past_the_timeout_are_retried(faults, adult_model, adult_test):
     X, _ = adult_test
     X = X.iloc[:300]
-    faults.slow_s = 1.5
+    faults.slow_s = 4.0
     ep = Endpoint(
         faults.base + "/slow/predict",
         label="label",
         score="score",
         batch_size=100,
-        timeout=0.5,
+        timeout=2.0,
         backoff=0.01,
         max_concurrency=1,
     )
     (labels, scores), (r_labels, r_scores) = local_and_remote(adult_model, X, ep)
     assert np.array_equal(labels, r_labels)
     assert_bit_identical(scores, r_scores)
-    assert ep.stats["retries"] == 3  # every odd request is slow: each batch needs two attempts
-    assert ep.stats["requests"] <= 3 + ep.stats["retries"]
+    # every odd request is slow, so each batch needs at least two attempts (more if the
+    # machine is so loaded that a fast answer also misses the timeout)
+    assert ep.stats["retries"] >= 3
+    assert ep.stats["requests"] == 3 + ep.stats["retries"] == faults.total
 
 
 def test_429_honours_retry_after(faults, adult_model, adult_test):
