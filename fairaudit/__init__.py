@@ -13,7 +13,16 @@ True
 
 from __future__ import annotations
 
-from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
+from fairaudit import (
+    datasets,
+    debias,
+    embeddings,
+    exceptions,
+    importance,
+    metrics,
+    models,
+    monitor,
+)
 from fairaudit._audit import audit
 from fairaudit._compare import ComparisonResult, compare, compare_predictions
 from fairaudit._flip import FlipTestResult, flip_test
@@ -46,6 +55,7 @@ __all__ = [
     "importance",
     "metrics",
     "models",
+    "monitor",
     "orthogonal_importance",
     "wrap",
 ]
