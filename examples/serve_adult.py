@@ -1,6 +1,7 @@
 """Reference model server: the UCI Adult model behind HTTP, as a production team would serve it.
 
     python examples/serve_adult.py [--host 127.0.0.1] [--port 8000] [--model model.pkl]
+                                   [--monitor-store monitor.db]
 
 Routes (FastAPI + uvicorn):
 
@@ -21,7 +22,10 @@ The model is a scikit-learn pipeline trained at start-up on the shipped Adult tr
 :func:`train_adult_model` in a trusted place: never load pickles from elsewhere). Unlike
 ``docs/examples/audit_adult.py`` the model DOES read ``sex`` and ``race``, so that a flip test
 has something to find. The app is built by :func:`create_app`, so that it can be extended
-(e.g. with a monitoring hook) or served by any ASGI server.
+or served by any ASGI server. With ``--monitor-store`` (or ``create_app(monitor=...)``), every
+prediction served on ``/predict`` is recorded into a :class:`fairaudit.monitor.FairnessMonitor`
+by sex and race (one line: :func:`fairaudit.monitor.fastapi.record_predictions`); serve its
+gauges to Prometheus with ``fairaudit monitor serve --store monitor.db``.
 """
 
 from __future__ import annotations
@@ -69,8 +73,14 @@ def train_adult_model(random_state: int = 0, n_rows: int | None = None) -> Any:
     return model.fit(X, y)
 
 
-def create_app(model: Any = None, *, feature_names: list[str] | None = None) -> Any:
-    """Build the FastAPI app serving ``model`` (default: :func:`train_adult_model`)."""
+def create_app(
+    model: Any = None, *, feature_names: list[str] | None = None, monitor: Any = None
+) -> Any:
+    """Build the FastAPI app serving ``model`` (default: :func:`train_adult_model`).
+
+    With ``monitor`` (a :class:`fairaudit.monitor.FairnessMonitor` whose sensitive features
+    are columns of the served records), every prediction served on ``/predict`` is recorded.
+    """
     if model is None:
         model = train_adult_model()
     features = list(feature_names or model.feature_names_in_)
@@ -78,6 +88,11 @@ def create_app(model: Any = None, *, feature_names: list[str] | None = None) -> 
     app.state.model = model
     app.state.lock = threading.Lock()
     app.state.stats = {"requests": 0, "rows": 0}
+    if monitor is not None:
+        from fairaudit.monitor.fastapi import record_predictions
+
+        # the one line that watches the served model's fairness in production
+        app.state.recorder = record_predictions(app, monitor)
 
     def predict(frame: pd.DataFrame) -> tuple[list[int], list[float]]:
         missing = [c for c in features if c not in frame.columns]
@@ -167,12 +182,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--model", type=Path, help="pickled fitted pipeline (default: train one)")
+    parser.add_argument(
+        "--monitor-store", type=Path, help="record every prediction into this monitor store"
+    )
     args = parser.parse_args(argv)
     model = None
     if args.model is not None:
         with args.model.open("rb") as fh:
             model = pickle.load(fh)
-    uvicorn.run(create_app(model), host=args.host, port=args.port, log_level="warning")
+    monitor = None
+    if args.monitor_store is not None:
+        from fairaudit.monitor import FairnessMonitor
+
+        monitor = FairnessMonitor(args.monitor_store, sensitive_features=["sex", "race"])
+    app = create_app(model, monitor=monitor)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        if monitor is not None:
+            app.state.recorder.close()
 
 
 if __name__ == "__main__":
