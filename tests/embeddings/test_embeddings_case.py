@@ -169,6 +169,6 @@ def test_documented_sequence_on_fasttext_style_vocabulary(fasttext_style, bolukb
 
 def test_glove_style_analogy_and_similarity_fold(uncased):
     assert uncased.analogy("Man", "King", "Woman") == "queen"
-    assert uncased.similarity("Paris", "paris") == pytest.approx(1.0)
+    assert uncased.similarity("Doctor", "doctor") == pytest.approx(1.0)
     r = fa.embeddings.analogies(uncased, "Man", "King", "Woman", case="fold")
     assert r.to_frame()["answer"].tolist() == ["queen"]
