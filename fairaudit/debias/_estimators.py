@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import numbers
 from collections.abc import Callable, Sequence
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
@@ -16,12 +16,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairaudit._optional import import_optional
 from fairaudit._validation import as_1d, as_generator, check_consistent_length, format_values
+from fairaudit.debias._config import CONSTRAINTS, FitConfig
 from fairaudit.debias._schedules import AlphaSchedule, check_alpha_schedule
 from fairaudit.exceptions import DataError, MissingValueError
 
 __all__ = ["AdversarialDebiasingClassifier", "AdversarialDebiasingRegressor"]
 
-_CONSTRAINTS = ("demographic_parity", "equalized_odds", "equal_opportunity")
+_CONSTRAINTS = CONSTRAINTS
 
 # alpha="auto" and adversary_steps="auto" of the classifier, per constraint: the settings
 # chosen on a validation split of UCI Adult's training data (notebooks/04, seeds 0-2; the test
@@ -90,9 +91,9 @@ def _check_device(device: Any, torch: Any) -> None:
 
 
 def _backend(purpose: str) -> ModuleType:
-    """Import torch (with the install hint when missing), then the torch backend module."""
+    """Import torch (with the install hint when missing), then the torch fit module."""
     import_optional("torch", purpose=purpose)
-    return importlib.import_module("fairaudit.debias._torch")
+    return importlib.import_module("fairaudit.debias._fit")
 
 
 def _or_auto(name: str) -> str:
@@ -263,6 +264,35 @@ class _AdversarialBase(BaseEstimator):
             steps = int(self.adversary_steps)
         return alpha, steps
 
+    def _fit_config(self, alpha: float, adversary_steps: int) -> FitConfig:
+        """Return the validated parameters (``"auto"`` resolved) as the config of one fit."""
+        return FitConfig(
+            constraint=self.constraint,
+            mode=self.mode,
+            alpha=float(alpha),
+            alpha_schedule=self.alpha_schedule,
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            adversary_hidden_layer_sizes=self.adversary_hidden_layer_sizes,
+            # the regressor has no adversary_input: its adversary always sees the output
+            adversary_input=getattr(self, "adversary_input", "concat"),
+            predictor=self.predictor,
+            adversary=self.adversary,
+            optimizer=self.optimizer,
+            learning_rate=float(self.learning_rate),
+            adversary_learning_rate=float(self.adversary_learning_rate),
+            lr_decay=self.lr_decay,
+            batch_size=int(self.batch_size),
+            epochs=int(self.epochs),
+            adversary_steps=int(adversary_steps),
+            warmup_epochs=int(self.warmup_epochs),
+            early_stopping=bool(self.early_stopping),
+            validation_fraction=float(self.validation_fraction),
+            n_iter_no_change=int(self.n_iter_no_change),
+            callbacks=tuple(self.callbacks or ()),
+            progress=self.progress,
+            device=self.device,
+        )
+
     def _fit_encoded(
         self, X: np.ndarray, y: np.ndarray, z: np.ndarray, n_z_outputs: int, z_kind: str
     ) -> None:
@@ -271,13 +301,9 @@ class _AdversarialBase(BaseEstimator):
 
         _check_device(self.device, torch)
         self.alpha_, self.adversary_steps_ = self._resolve_auto()
-        # The backend reads the parameters from the object it is given: hand it the resolved
-        # ones without changing this estimator's (sklearn's clone must see what was passed).
-        params = {**self.get_params(deep=False)}
-        params.update(alpha=self.alpha_, adversary_steps=self.adversary_steps_)
         seed = int(as_generator(self.random_state).integers(2**62))
-        result = torch_backend.fit_estimator(
-            SimpleNamespace(**params),
+        result = torch_backend.fit_networks(
+            self._fit_config(self.alpha_, self.adversary_steps_),
             X,
             y,
             z,
@@ -286,10 +312,10 @@ class _AdversarialBase(BaseEstimator):
             n_z_outputs=n_z_outputs,
             seed=seed,
         )
-        self.predictor_ = result["predictor"]
-        self.adversary_ = result["adversary"]
-        self.history_ = result["history"]
-        self.best_epoch_ = result["best_epoch"]
+        self.predictor_ = result.predictor
+        self.adversary_ = result.adversary
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
         self.n_iter_ = len(self.history_)
 
     def _raw_output(self, X: Any) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fairaudit.embeddings import (
-    OutOfVocabularyWarning,
     BiasDirection,
+    OutOfVocabularyWarning,
     WordVectors,
     bias_direction,
     direct_bias,
