@@ -15,7 +15,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairaudit._optional import import_optional
-from fairaudit._validation import as_1d, as_generator, check_consistent_length, format_values
+from fairaudit._validation import (
+    as_1d,
+    as_generator,
+    check_consistent_length,
+    check_sample_weight,
+    format_values,
+)
 from fairaudit.debias._config import CONSTRAINTS, FitConfig
 from fairaudit.debias._schedules import AlphaSchedule, check_alpha_schedule
 from fairaudit.exceptions import DataError, MissingValueError
@@ -100,6 +106,42 @@ def _or_auto(name: str) -> str:
     return " or 'auto'" if name in ("alpha", "adversary_steps") else ""
 
 
+def _combine_columns(sensitive_features: Any) -> Any:
+    """Return one column: several categorical columns become one of their combinations."""
+    if isinstance(sensitive_features, pd.DataFrame):
+        frame = sensitive_features
+    elif not isinstance(sensitive_features, pd.Series) and np.ndim(sensitive_features) == 2:
+        arr = np.asarray(sensitive_features, dtype=object)
+        frame = pd.DataFrame(arr, columns=[f"z{i}" for i in range(arr.shape[1])])
+    else:
+        return sensitive_features
+    if frame.shape[1] == 0:
+        raise DataError("sensitive_features has no columns; pass at least one.")
+    if frame.shape[1] == 1:
+        return frame.iloc[:, 0]
+    for name in frame.columns:
+        col = frame[name]
+        missing = np.flatnonzero(pd.isna(col).to_numpy())
+        if missing.size:
+            raise MissingValueError(
+                f"sensitive_features column {name!r} has {missing.size} missing value(s) at "
+                f"rows {format_values(missing)}; remove those rows or give them a level."
+            )
+        if pd.api.types.is_float_dtype(col.dtype) and not np.all(col == np.round(col)):
+            raise DataError(
+                f"sensitive_features column {name!r} is continuous; several columns are "
+                "combined into one categorical z, so bin it first (e.g. pandas.cut) or pass "
+                "it alone."
+            )
+    combined = pd.Series(
+        list(frame.itertuples(index=False, name=None)),
+        index=frame.index,
+        name=" & ".join(str(c) for c in frame.columns),
+        dtype=object,
+    )
+    return combined
+
+
 def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray, str, Any]:
     """Validate z and encode it for the adversary.
 
@@ -111,7 +153,7 @@ def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarra
             "sensitive_features is required: the adversary learns to predict it. Pass "
             "fit(X, y, sensitive_features=z) with one value per row of X."
         )
-    z = as_1d(sensitive_features, name="sensitive_features")
+    z = as_1d(_combine_columns(sensitive_features), name="sensitive_features")
     check_consistent_length(X=np.empty(n_samples), sensitive_features=z)
     missing = np.flatnonzero(pd.isna(z).to_numpy())
     if missing.size:
@@ -132,7 +174,7 @@ def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarra
                 raise DataError("sensitive_features is constant; it needs at least two values.")
             mean = float(values.mean())
             return ((values - mean) / scale).astype(np.float32), "continuous", (mean, scale)
-    levels, codes = np.unique(z.to_numpy(dtype=object).astype(str), return_inverse=True)
+    levels, codes = np.unique(z.astype(str).to_numpy(dtype=str), return_inverse=True)
     original = list(pd.unique(z))
     if len(levels) < 2:
         raise DataError(
@@ -294,7 +336,16 @@ class _AdversarialBase(BaseEstimator):
         )
 
     def _fit_encoded(
-        self, X: np.ndarray, y: np.ndarray, z: np.ndarray, n_z_outputs: int, z_kind: str
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        z: np.ndarray,
+        n_z_outputs: int,
+        z_kind: str,
+        sample_weight: np.ndarray | None = None,
+        *,
+        task: str | None = None,
+        n_classes: int = 2,
     ) -> None:
         torch_backend = _backend(f"{type(self).__name__}.fit()")
         import torch
@@ -307,10 +358,12 @@ class _AdversarialBase(BaseEstimator):
             X,
             y,
             z,
-            task=self._task,
+            task=task or self._task,
             z_kind=z_kind,
             n_z_outputs=n_z_outputs,
             seed=seed,
+            sample_weight=sample_weight,
+            n_classes=n_classes,
         )
         self.predictor_ = result.predictor
         self.adversary_ = result.adversary
@@ -331,7 +384,7 @@ class _AdversarialBase(BaseEstimator):
 
 
 class AdversarialDebiasingClassifier(ClassifierMixin, _AdversarialBase):
-    """Binary classifier trained against an adversary that tries to recover z from its output.
+    """Classifier trained against an adversary that tries to recover z from its output.
 
     A predictor learns y from X while an adversary learns the sensitive variable z from the
     predictor's output (plus y for equalized odds; only the rows with y = 1 for equal
@@ -410,8 +463,8 @@ default="demographic_parity"
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        The labels; ``classes_[1]`` is the positive class.
+    classes_ : ndarray of shape (n_classes,)
+        The labels; with two classes ``classes_[1]`` is the positive class.
     alpha_ : float
         The adversary weight used (``alpha``, or the constraint's default for ``"auto"``).
     adversary_steps_ : int
@@ -452,7 +505,9 @@ default="demographic_parity"
     for the exact update.
 
     X must be numeric; scale it (e.g. ``StandardScaler`` in a Pipeline, passing
-    ``sensitive_features`` as ``clf__sensitive_features``). The classifier is binary only.
+    ``sensitive_features`` as ``clf__sensitive_features``). With more than two classes the
+    predictor has one logit per class; ``equal_opportunity`` needs two classes, and the
+    ``"auto"`` defaults were chosen on a binary task only.
 
     Debiasing reduces what the adversary can recover, not necessarily the gaps at the 0.5
     threshold: check both, with :func:`leakage` and group metrics on held-out data.
@@ -546,7 +601,7 @@ default="demographic_parity"
         self.adversary_input = adversary_input
 
     def fit(
-        self, X: Any, y: Any, *, sensitive_features: Any = None
+        self, X: Any, y: Any, *, sensitive_features: Any = None, sample_weight: Any = None
     ) -> AdversarialDebiasingClassifier:
         """Train predictor and adversary.
 
@@ -555,10 +610,19 @@ default="demographic_parity"
         X : array-like of shape (n_samples, n_features)
             Numeric features (z need not be among them).
         y : array-like of shape (n_samples,)
-            Binary labels.
-        sensitive_features : array-like of shape (n_samples,)
+            Class labels: two classes, or more (the predictor then has one output per class
+            and a softmax; the default adversary reads the class probabilities, and for
+            equalized odds their products with the one-hot y).
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
             The variable z the predictions should not reveal: binary, multi-class, or
-            continuous (float with non-integer values).
+            continuous (float with non-integer values). Several columns (a DataFrame or a
+            2-D array, e.g. sex and race) are one multi-class z whose levels are their
+            combinations: the adversary learns the intersectional group.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights. Each epoch draws the training rows with replacement in
+            proportion to them, so the predictor's and the adversary's losses are the
+            weighted losses in expectation (integer weights act like repeated rows, up to
+            sampling noise); equal weights give exactly the unweighted fit.
 
         Returns
         -------
@@ -574,23 +638,32 @@ default="demographic_parity"
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes = np.unique(y)
-        if len(classes) != 2:
+        if len(classes) < 2:
             raise DataError(
-                f"y must be binary (two classes), got {len(classes)} class"
-                f"{'es' if len(classes) > 1 else ''} {format_values(classes)}. Only binary "
-                f"classification is supported. The type of the target is {type_of_target(y)}."
+                f"y has a single class {format_values(classes)}; a classifier needs at least "
+                f"two classes. The type of the target is {type_of_target(y)}."
+            )
+        if len(classes) > 2 and self.constraint == "equal_opportunity":
+            raise ValueError(
+                f"constraint='equal_opportunity' needs a binary y (it conditions on the "
+                f"positive class), got {len(classes)} classes {format_values(classes)}; use "
+                "constraint='equalized_odds' for a multi-class y."
             )
         self.classes_ = classes
-        y01 = (y == classes[1]).astype(np.float32)
+        if len(classes) == 2:
+            task, y_enc = "binary", (y == classes[1]).astype(np.float32)
+        else:
+            task, y_enc = "multiclass", np.searchsorted(classes, y).astype(np.float32)
         z, kind, levels = encode_sensitive(sensitive_features, X.shape[0])
         self.sensitive_kind_ = kind
         self.sensitive_levels_ = levels
         n_z = len(levels) if kind == "multiclass" else 1
-        self._fit_encoded(X, y01, z, n_z, kind)
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        self._fit_encoded(X, y_enc, z, n_z, kind, weights, task=task, n_classes=len(classes))
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Logit of the positive class, shape (n_samples,).
+        """Logits: of the positive class, shape (n_samples,), or one per class.
 
         Parameters
         ----------
@@ -599,13 +672,14 @@ default="demographic_parity"
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            The predictor's logits.
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predictor's logits (one column per class of ``classes_`` for more than
+            two classes).
         """
         return self._raw_output(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (n_samples, 2), columns ordered as ``classes_``.
+        """Class probabilities, shape (n_samples, n_classes), columns ordered as ``classes_``.
 
         Parameters
         ----------
@@ -614,15 +688,20 @@ default="demographic_parity"
 
         Returns
         -------
-        ndarray of shape (n_samples, 2)
-            ``[1 - p, p]`` with ``p`` the probability of ``classes_[1]``.
+        ndarray of shape (n_samples, n_classes)
+            Two classes: ``[1 - p, p]`` with ``p`` the probability of ``classes_[1]``; more:
+            the softmax of the logits.
         """
         logit = self._raw_output(X).astype(np.float64)
+        if logit.ndim == 2:
+            shifted = logit - logit.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            return e / e.sum(axis=1, keepdims=True)
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels (``classes_[1]`` where the logit is > 0).
+        """Predicted labels: ``classes_[1]`` where the logit is > 0, or the largest logit.
 
         Parameters
         ----------
@@ -634,13 +713,15 @@ default="demographic_parity"
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        positive = self._raw_output(X) > 0
-        return self.classes_[positive.astype(int)]
+        out = self._raw_output(X)
+        if out.ndim == 2:
+            return self.classes_[np.argmax(out, axis=1)]
+        return self.classes_[(out > 0).astype(int)]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         if tags.classifier_tags is not None:
-            tags.classifier_tags.multi_class = False
+            tags.classifier_tags.multi_class = True
         return tags
 
 
@@ -699,7 +780,7 @@ sensitive_levels_, n_features_in_, feature_names_in_, alpha_, adversary_steps_
     _task = "regression"
 
     def fit(
-        self, X: Any, y: Any, *, sensitive_features: Any = None
+        self, X: Any, y: Any, *, sensitive_features: Any = None, sample_weight: Any = None
     ) -> AdversarialDebiasingRegressor:
         """Train predictor and adversary.
 
@@ -709,8 +790,14 @@ sensitive_levels_, n_features_in_, feature_names_in_, alpha_, adversary_steps_
             Numeric features.
         y : array-like of shape (n_samples,)
             Numeric target.
-        sensitive_features : array-like of shape (n_samples,)
-            The variable z the predictions should not reveal.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
+            The variable z the predictions should not reveal; several categorical columns
+            are combined into one multi-class z, as for the classifier.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights. Each epoch draws the training rows with replacement in
+            proportion to them, so the predictor's and the adversary's losses are the
+            weighted losses in expectation (integer weights act like repeated rows, up to
+            sampling noise); equal weights give exactly the unweighted fit.
 
         Returns
         -------
@@ -730,7 +817,8 @@ sensitive_levels_, n_features_in_, feature_names_in_, alpha_, adversary_steps_
         self.sensitive_kind_ = kind
         self.sensitive_levels_ = levels
         n_z = len(levels) if kind == "multiclass" else 1
-        self._fit_encoded(X, y_std, z, n_z, kind)
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        self._fit_encoded(X, y_std, z, n_z, kind, weights)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
