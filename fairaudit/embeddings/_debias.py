@@ -179,10 +179,12 @@ def hard_debias(
 
     pairs: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
+    n_given = 0
     lookup: CasePolicy = "fold" if folds else "exact"
     for pair in equalize_pairs:
         if isinstance(pair, str) or len(pair) != 2:
             raise ValueError(f"equalize_pairs must hold (word, word) pairs, got {pair!r}.")
+        n_given += 1
         forms = _case_forms(*pair) if expand_case else [(pair[0], pair[1])]
         found_pairs = []
         for a, b in forms:
@@ -193,7 +195,6 @@ def hard_debias(
             skipped.append((pair[0], pair[1]))
         pairs.extend(found_pairs)
     equalized = list(dict.fromkeys(pairs))
-    n_given = len(skipped) + len({(a.lower(), b.lower()) for a, b in equalized})
     warn_dropped(
         skipped,
         "equalize pairs",

@@ -218,7 +218,7 @@ def weat_suite(
         results[key] = r
     n_dropped = {k: sum(len(v) for v in r.dropped.values()) for k, r in results.items()}
     if skipped or any(n_dropped.values()):
-        parts = [f"{k}: {n} words" for k, n in n_dropped.items() if n]
+        parts = [f"{k}: {n} word{'s' if n != 1 else ''}" for k, n in n_dropped.items() if n]
         parts += [f"{k} not run ({why})" for k, why in skipped.items()]
         warnings.warn(
             "weat_suite left out words not in the vocabulary (listed per test in "
