@@ -172,3 +172,13 @@ def test_glove_style_analogy_and_similarity_fold(uncased):
     assert uncased.similarity("Doctor", "doctor") == pytest.approx(1.0)
     r = fa.embeddings.analogies(uncased, "Man", "King", "Woman", case="fold")
     assert r.to_frame()["answer"].tolist() == ["queen"]
+
+
+def test_weat_duplicates_after_folding_and_many_words():
+    wv = WordVectors(["rose", "ant", "love", "filth"], [[1, 0.1], [0.1, 1], [1, 0], [0, 1]])
+    with pytest.raises(fa.exceptions.DataError, match="differ only in case"):
+        fa.embeddings.weat(wv, ["rose", "Rose"], ["ant"], ["love"], ["filth"])
+    # the duplicate check counts once (20k words), and names every duplicate
+    many = [f"w{i}" for i in range(20_000)] + ["w7", "w9"]
+    with pytest.raises(fa.exceptions.DataError, match=r"duplicate entries \['w7', 'w9'\]"):
+        fa.embeddings.weat(wv, many, ["ant"], ["love"], ["filth"])
