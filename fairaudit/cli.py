@@ -77,9 +77,27 @@ def _build_parser() -> argparse.ArgumentParser:
         "columns of a CSV or Parquet file, by the sensitive columns; check them against a "
         "policy; write HTML/JSON/JUnit reports.",
     )
-    audit.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
+    audit.add_argument(
+        "data",
+        metavar="DATA",
+        nargs="+",
+        help="CSV/TSV (optionally .gz or .zip) or Parquet file(s), or a quoted glob such as "
+        "'big/*.parquet'",
+    )
     audit.add_argument("--target", required=True, metavar="COL", help="true labels column")
-    audit.add_argument("--prediction", required=True, metavar="COL", help="predicted labels column")
+    audit.add_argument(
+        "--prediction",
+        metavar="COL",
+        help="predicted labels column; without it, the labels alone are audited for bias in "
+        "the data (SageMaker Clarify's pre-training measures)",
+    )
+    audit.add_argument(
+        "--strata",
+        nargs="+",
+        metavar="COL",
+        help="without --prediction: column(s) to condition on for conditional demographic "
+        "disparity (CDDL)",
+    )
     audit.add_argument(
         "--score", metavar="COL", help="score column (probability of the positive class)"
     )
@@ -148,6 +166,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="stdout: a text summary (default) or the report JSON",
     )
     audit.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    audit.add_argument(
+        "--engine",
+        choices=("duckdb", "spark", "pandas"),
+        default="duckdb",
+        help="who reads the rows: DuckDB (default; out of core, never loads the file), Spark "
+        "(--spark-master), or pandas (loads the file into memory)",
+    )
+    audit.add_argument(
+        "--spark-master", metavar="URL", help="Spark master for --engine spark (e.g. local[4])"
+    )
+    audit.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
+    )
+    audit.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
 
     check = commands.add_parser(
         "validate-policy",
@@ -162,7 +196,7 @@ def _build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_table(path_text: str) -> Any:
+def _read_table(path_text: str, sensitive: Sequence[str] = ()) -> Any:
     import pandas as pd
 
     path = Path(path_text)
@@ -182,7 +216,12 @@ def _read_table(path_text: str) -> Any:
             raise _UsageError(f"DATA: cannot read {path_text} as Parquet: {exc}") from None
     elif name.endswith(_CSV_SUFFIXES):
         try:
-            frame = pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
+            # sensitive columns as the text in the file: only an empty field is missing
+            frame = pd.read_csv(
+                path,
+                sep="\t" if name.endswith(".tsv") else ",",
+                converters={c: _text_or_missing for c in sensitive},
+            )
         except pd.errors.EmptyDataError:
             raise _UsageError(f"DATA: {path_text} is empty.") from None
         except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -196,6 +235,76 @@ def _read_table(path_text: str) -> Any:
     if len(frame) == 0:
         raise _UsageError(f"DATA: {path_text} has a header but no rows.")
     return frame
+
+
+def _count(args: argparse.Namespace) -> Any:
+    """Count the DATA files into a table, by the chosen engine."""
+    import fairaudit as fa
+
+    if args.engine == "pandas":
+        if len(args.data) != 1:
+            raise _UsageError(
+                "DATA: --engine pandas reads one file; use --engine duckdb for several."
+            )
+        frame = _read_table(args.data[0], list(args.sensitive))
+        columns = [
+            ("--target", args.target),
+            ("--prediction", args.prediction),
+            *((("--score", args.score),) if args.score else ()),
+            *(("--sensitive", c) for c in args.sensitive),
+        ]
+        for option, column in columns:
+            _check_column(frame, column, option, args.data[0])
+        y_true, y_pred, pos_label = _labels(frame, args)
+        return fa.metrics.count_table(
+            y_true,
+            y_pred,
+            sensitive_features=frame[list(args.sensitive)],
+            y_score=frame[args.score] if args.score else None,
+            pos_label=pos_label,
+            task="binary",
+        )
+    from fairaudit.metrics._engines._duckdb import SourceError
+    from fairaudit.metrics._engines._files import scan_files
+
+    if args.engine != "spark" and args.spark_master:
+        raise _UsageError("--spark-master needs --engine spark.")
+    try:
+        return scan_files(
+            list(args.data),
+            target=args.target,
+            prediction=args.prediction,
+            sensitive=list(args.sensitive),
+            score=args.score,
+            pos_label=args.pos_label,
+            engine=args.engine,
+            spark_master=args.spark_master,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+            progress=False if args.quiet else None,
+        )
+    except (SourceError, FileNotFoundError) as exc:
+        raise _UsageError(f"DATA: {exc}") from None
+
+
+def _sha256_files(paths: list[str], sha256_file: Any) -> str:
+    """SHA-256 of the one file, or of the list of (path, SHA-256) of every file matched."""
+    import glob
+    import hashlib
+
+    files: list[str] = []
+    for p in paths:
+        files.extend(sorted(glob.glob(p)) if any(c in p for c in "*?[") else [p])
+    if len(files) == 1:
+        return str(sha256_file(files[0]))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f}\t{sha256_file(f)}\n".encode())
+    return digest.hexdigest()
+
+
+def _text_or_missing(value: str) -> Any:
+    return None if value == "" else value
 
 
 def _check_column(frame: Any, column: str, option: str, data: str) -> None:
@@ -330,24 +439,29 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     _check_options(args)
     policy = fa.Policy.from_yaml(args.policy) if args.policy else None
+    if args.prediction is None:
+        return _audit_data(args, out, err, policy)
+    if args.strata:
+        raise _UsageError(
+            "--strata is for the data alone (without --prediction); for predictions use "
+            "fa.metrics.conditional_demographic_disparity in Python."
+        )
 
-    _progress(args, err, f"reading {args.data}")
-    frame = _read_table(args.data)
-    columns = [
-        ("--target", args.target),
-        ("--prediction", args.prediction),
-        *((("--score", args.score),) if args.score else ()),
-        *(("--sensitive", c) for c in args.sensitive),
-    ]
-    for option, column in columns:
-        _check_column(frame, column, option, args.data)
-    y_true, y_pred, pos_label = _labels(frame, args)
+    data_text = " ".join(args.data)
     _check_metric_names(args)
+    for item in args.data:
+        if Path(item).is_dir():
+            raise _UsageError(
+                f"DATA: {item} is a directory; give files or a quoted glob such as "
+                f"'{item}/*.parquet'."
+            )
+    _progress(args, err, f"reading {data_text} ({args.engine})")
+    table = _count(args)
 
     inputs = {
-        "data file": args.data,
-        "data SHA-256": sha256_file(args.data),
-        "rows": len(frame),
+        "data file": data_text,
+        "data SHA-256": _sha256_files(args.data, sha256_file),
+        "rows": table.n_rows,
         "target column": args.target,
         "prediction column": args.prediction,
         "score column": args.score,
@@ -359,22 +473,17 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _progress(
         args,
         err,
-        f"computing group metrics by {', '.join(args.sensitive)} on {len(frame):,} rows"
+        f"computing group metrics by {', '.join(args.sensitive)} on {table.n_rows:,} rows"
         + (f" with {args.n_boot:,} bootstrap replicates" if args.n_boot else ""),
     )
 
     def compute(metrics: list[str] | None) -> Any:
         return fa.group_metrics(
-            y_true,
-            y_pred,
-            sensitive_features=frame[list(args.sensitive)],
-            y_score=frame[args.score] if args.score else None,
+            table,
             metrics=metrics,
-            pos_label=pos_label,
             n_boot=args.n_boot,
             confidence=args.confidence,
             min_group_size=args.min_group_size,
-            fingerprint=True,
             random_state=args.seed,
         )
 
@@ -402,7 +511,94 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for marginal in marginals:
         report.add(marginal)
     report.add(gm)
+    return _emit(args, out, err, inputs, report, outcome)
 
+
+def _audit_data(args: argparse.Namespace, out: TextIO, err: TextIO, policy: Any) -> int:
+    """Audit the labels alone (no --prediction): bias in the data, before any model."""
+    import fairaudit as fa
+    from fairaudit.metrics._engines._duckdb import SourceError
+    from fairaudit.report import sha256_file
+
+    for option in ("score", "metrics"):
+        if getattr(args, option):
+            raise _UsageError(f"--{option} needs --prediction: without it the labels are audited.")
+    if args.engine not in ("duckdb",):
+        raise _UsageError(
+            "without --prediction the labels are counted by DuckDB; leave out --engine."
+        )
+    data_text = " ".join(args.data)
+    for item in args.data:
+        if Path(item).is_dir():
+            raise _UsageError(
+                f"DATA: {item} is a directory; give files or a quoted glob such as "
+                f"'{item}/*.parquet'."
+            )
+    _progress(args, err, f"reading {data_text} (duckdb): bias in the labels of {args.target}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            db = fa.data_bias(
+                args.target,
+                sensitive_features=list(args.sensitive),
+                strata=list(args.strata) if args.strata else None,
+                pos_label=args.pos_label,
+                n_boot=args.n_boot,
+                confidence=args.confidence,
+                random_state=args.seed,
+                min_group_size=args.min_group_size,
+                data=list(args.data) if len(args.data) > 1 else args.data[0],
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+            )
+        except (SourceError, FileNotFoundError) as exc:
+            raise _UsageError(f"DATA: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            text = str(exc)
+            for api, flag in (
+                ("y_true", "--target"),
+                ("sensitive_features", "--sensitive"),
+                ("strata", "--strata"),
+                ("pos_label", "--pos-label"),
+                ("n_boot", "--n-boot"),
+            ):
+                text = text.replace(f"{api}=", f"{flag} ").replace(f"{api} ", f"{flag} ")
+            raise _UsageError(text) from None
+        outcome = policy.check(db) if policy is not None else None
+    seen: set[str] = set()
+    for w in caught:
+        text = str(w.message)
+        if text not in seen and not args.quiet:
+            seen.add(text)
+            print(f"fairaudit: warning: {text}", file=err)
+    inputs = {
+        "data file": data_text,
+        "data SHA-256": _sha256_files(args.data, sha256_file),
+        "rows": db.n_samples,
+        "target column": args.target,
+        "strata columns": ", ".join(args.strata) if args.strata else None,
+        "positive label": args.pos_label,
+        "policy file": args.policy,
+    }
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    report = fa.Report(
+        title=args.title, inputs=inputs, timestamp=args.timestamp, plots=not args.no_plots
+    )
+    if outcome is not None:
+        report.add(outcome)
+    report.add(db)
+    return _emit(args, out, err, inputs, report, outcome)
+
+
+def _emit(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    inputs: dict[str, Any],
+    report: Any,
+    outcome: Any,
+) -> int:
+    """Write the report files and the summary; the exit status from the policy outcome."""
     written = []
     if args.report:
         _progress(args, err, f"writing {args.report}")
@@ -432,7 +628,7 @@ def _print_summary(
 ) -> None:
     data = report.to_dict()
     print(
-        f"Audited {args.data}: {inputs['rows']:,} rows, SHA-256 {inputs['data SHA-256'][:16]}...",
+        f"Audited {inputs['data file']}: {inputs['rows']:,} rows, SHA-256 {inputs['data SHA-256'][:16]}...",
         file=out,
     )
     boot = (
