@@ -640,7 +640,7 @@ default="demographic_parity"
         classes = np.unique(y)
         if len(classes) < 2:
             raise DataError(
-                f"y has a single class {format_values(classes)}; a classifier needs at least "
+                f"y has only one class {format_values(classes)}; a classifier needs at least "
                 f"two classes. The type of the target is {type_of_target(y)}."
             )
         if len(classes) > 2 and self.constraint == "equal_opportunity":
