@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from fairaudit._optional import import_optional
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._count_table import DEFAULT_REGRESSION_N_BOOT, Task, numpy_table
 from fairaudit.metrics._counts import CountTable
@@ -289,3 +290,44 @@ def table_for_group_metrics(
         progress=progress,
         regression_n_boot=int(n_boot) if ci_method == "bootstrap" else 0,
     )
+
+
+def iter_batches(
+    data: Any,
+    columns: list[str],
+    *,
+    batch_size: int,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Yield pandas DataFrames of ``columns`` from a file/DuckDB source, ``batch_size`` rows each.
+
+    For sources whose rows must pass through Python (a model predicts on them); the rows are
+    read in order, a batch at a time, so memory stays bounded by the batch.
+    """
+    from fairaudit.metrics._engines._duckdb import open_source, q
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    with open_source(data, None, memory_limit=memory_limit, threads=threads) as (
+        _con,
+        rel,
+        described,
+        _files,
+    ):
+        available = list(rel.columns)
+        absent = [c for c in columns if c not in available]
+        if absent:
+            import difflib
+
+            close = difflib.get_close_matches(absent[0], available, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(
+                f"no column {absent[0]!r} in {described}.{hint} Columns: "
+                f"{', '.join(available[:12])}."
+            )
+        import_optional("pyarrow", purpose="reading data= in batches for a model")
+        projected = rel.project(", ".join(q(c) for c in columns))
+        for batch in projected.to_arrow_reader(batch_size):
+            if batch.num_rows:
+                yield batch.to_pandas()
