@@ -268,7 +268,7 @@ def table_for_group_metrics(
         if fingerprint:
             raise DataError("fingerprint=True needs the rows; a count table has only counts.")
         return y_true
-    if fingerprint and (data is None or source_kind(data) != "frame"):
+    if fingerprint:
         raise DataError(
             "fingerprint=True digests the rows in memory; it is not available when an "
             "engine scans the data (pass an in-memory table, or fingerprint=False)."
@@ -331,3 +331,22 @@ def iter_batches(
         for batch in projected.to_arrow_reader(batch_size):
             if batch.num_rows:
                 yield batch.to_pandas()
+
+
+def frame_arguments(
+    data: Any, y_true: Any, y_pred: Any, sensitive_features: Any, y_score: Any, sample_weight: Any
+) -> dict[str, Any] | None:
+    """Return the named columns of an in-memory table (None when data is not one)."""
+    if data is None or source_kind(data) != "frame":
+        return None
+    columns = column_names(y_true, y_pred, sensitive_features, y_score, sample_weight)
+    check_columns(columns, frame_columns(data), "data")
+    wanted = list(dict.fromkeys(c for _, c in columns.named()))
+    frame = data if isinstance(data, pd.DataFrame) else data.select(wanted).to_pandas()
+    return {
+        "y_true": frame[columns.y_true],
+        "y_pred": frame[columns.y_pred],
+        "sensitive_features": frame[columns.sensitive],
+        "y_score": None if columns.y_score is None else frame[columns.y_score],
+        "sample_weight": None if columns.sample_weight is None else frame[columns.sample_weight],
+    }

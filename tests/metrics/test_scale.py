@@ -270,3 +270,10 @@ def test_generated_file_duckdb_equals_numpy(tmp_path):
     a = fa.group_metrics(**kw, data=df, n_boot=200, random_state=3)
     b = fa.group_metrics(**kw, data=path, n_boot=200, random_state=3)
     assert_same(a, b, exact=True)
+
+
+def test_in_memory_table_keeps_fingerprints(files):
+    _, df = files
+    gm = fa.group_metrics("y", "p", sensitive_features="s", data=df, fingerprint=True)
+    direct = fa.group_metrics(df["y"], df["p"], sensitive_features=df["s"], fingerprint=True)
+    assert gm.provenance["fingerprints"] == direct.provenance["fingerprints"]
