@@ -277,3 +277,10 @@ def test_in_memory_table_keeps_fingerprints(files):
     gm = fa.group_metrics("y", "p", sensitive_features="s", data=df, fingerprint=True)
     direct = fa.group_metrics(df["y"], df["p"], sensitive_features=df["s"], fingerprint=True)
     assert gm.provenance["fingerprints"] == direct.provenance["fingerprints"]
+
+
+def test_progress_bar_option_runs(files, capsys):
+    pytest.importorskip("tqdm")
+    root, df = files
+    t = count_table("y", "p", sensitive_features="s", data=root / "d.parquet", progress=True)
+    assert t.n_rows == len(df)
