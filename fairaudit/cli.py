@@ -7,6 +7,8 @@
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
     fairaudit validate-policy PATH
+    fairaudit monitor serve --store FILE [--port 9464] [--policy PATH]
+    fairaudit monitor ingest FILE --store FILE --prediction COL [--sensitive COL ...] [...]
     fairaudit --version
 
 Exit status: 0 when every policy rule passed (or there is no policy), 1 when a rule failed or
@@ -188,6 +190,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="check that a policy file is valid (exit 0) or say what is wrong (exit 2)",
     )
     check.add_argument("policy", metavar="PATH", help="YAML policy")
+
+    from fairaudit.monitor._cli import add_monitor_parser
+
+    add_monitor_parser(commands)
     return parser
 
 
@@ -708,6 +714,10 @@ def main(
             return int(exc.code or 0)
         if args.command == "audit":
             return _audit(args, out, err)
+        if args.command == "monitor":
+            from fairaudit.monitor._cli import run_monitor_command
+
+            return run_monitor_command(args, out)
         return _validate_policy(args, out)
     except (_UsageError, FairauditError, ImportError, OSError, ValueError, TypeError) as exc:
         if show_traceback:
