@@ -21,6 +21,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "pyspark": ("pyspark", "spark"),
     "pyarrow": ("pyarrow", "all"),
     "pyspark.sql": ("pyspark", "spark"),
+    "httpx": ("httpx", "endpoint"),
     "fairlearn": ("fairlearn", "peers"),
     "aif360": ("aif360", "peers"),
     "prometheus_client": ("prometheus_client", "monitor"),
