@@ -20,6 +20,7 @@ __all__ = [
     "as_generator",
     "check_consistent_length",
     "check_no_missing",
+    "check_one_label_type",
     "check_sample_weight",
     "find_missing",
     "format_values",
@@ -50,6 +51,15 @@ def _from_foreign(x: Any) -> Any:
     if module.startswith("pyarrow"):
         return x.to_pandas()
     return x
+
+
+def _mixed_scalars(values: Sequence[Any]) -> bool:
+    """Whether a list holds strings beside non-strings, or booleans beside numbers."""
+    kinds = {
+        "str" if isinstance(v, str | bytes) else "bool" if isinstance(v, bool | np.bool_) else "other"
+        for v in values
+    }
+    return len(kinds) > 1
 
 
 def as_1d(x: Any, *, name: str) -> pd.Series:
@@ -98,6 +108,10 @@ def as_1d(x: Any, *, name: str) -> pd.Series:
         return out
     try:
         arr = np.asarray(x)
+        if isinstance(x, list | tuple) and arr.dtype.kind in "USibf" and _mixed_scalars(x):
+            # numpy would turn [1, "a"] into strings and [True, 2] into integers: keep the
+            # values as given, so that the checks downstream see what the caller passed
+            arr = np.asarray(x, dtype=object)
     except Exception as exc:  # numpy raises several types for ragged input
         raise TypeError(
             f"{name} must be array-like of shape (n_samples,), got {type(x).__name__}."
@@ -160,6 +174,60 @@ def check_consistent_length(**arrays: Any) -> int:
                 f"{arg} has {n} rows but {ref_name} has {ref_len}; pass one row per sample."
             )
     return ref_len
+
+
+# what pandas.api.types.infer_dtype answers for a column holding values of several types
+_MIXED_KINDS = frozenset({"mixed", "mixed-integer", "mixed-integer-float", "unknown-array"})
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        return "int"
+    if isinstance(value, float | np.floating):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+def check_one_label_type(values: pd.Series | pd.Index, *, name: Any) -> None:
+    """Refuse a sensitive feature whose labels are of several types (``1`` and ``"1"``).
+
+    The rule, everywhere groups are labelled: one sensitive feature, one type of label. Mixed
+    types either collide (``1``, ``True`` and ``1.0`` are equal as dictionary keys, so they
+    would merge into one group) or print the same (``1`` and ``"1"`` would be two groups shown
+    as "1" in every report and policy); neither can be told apart downstream, so the caller
+    casts the column first. Missing values are not labels and are left to ``missing_groups``.
+
+    Examples
+    --------
+    >>> check_one_label_type(pd.Series(["a", "b", None]), name="race")
+    >>> check_one_label_type(pd.Series([1, "1", True], dtype=object), name="race")
+    Traceback (most recent call last):
+    ...
+    fairaudit.exceptions.DataError: sensitive feature 'race' mixes label types (bool [True]; int [1]; str ['1']); labels such as 1 and '1' would print alike and 1, True and 1.0 would merge into one group. Cast the column to one type first, e.g. .astype(str).
+    """
+    if values.dtype != object:
+        return  # a typed column (categories: checked on the categories) holds one type
+    if pd.api.types.infer_dtype(values, skipna=True) not in _MIXED_KINDS:
+        return
+    present = pd.Series(np.asarray(values, dtype=object))
+    present = present[present.notna()]
+    kinds = present.map(_kind)  # a Python pass, on a column already known to be mixed
+    if kinds.nunique() < 2:
+        return  # e.g. tuples, or one class of objects
+    # 1, True and 1.0 are one key to pd.unique: collect the distinct values kind by kind
+    parts = "; ".join(
+        f"{kind} {format_values(pd.unique(present[kinds == kind]).tolist())}"
+        for kind in sorted(kinds.unique())
+    )
+    raise DataError(
+        f"sensitive feature {name!r} mixes label types ({parts}); labels such as 1 and '1' "
+        "would print alike and 1, True and 1.0 would merge into one group. Cast the column to "
+        "one type first, e.g. .astype(str)."
+    )
 
 
 def find_missing(values: pd.Series | np.ndarray) -> np.ndarray:

@@ -15,7 +15,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairaudit._optional import import_optional
-from fairaudit._validation import as_1d, as_generator, check_consistent_length, format_values
+from fairaudit._validation import (
+    as_1d,
+    as_generator,
+    check_consistent_length,
+    check_one_label_type,
+    format_values,
+)
 from fairaudit.debias._schedules import AlphaSchedule, check_alpha_schedule
 from fairaudit.exceptions import DataError, MissingValueError
 
@@ -49,6 +55,7 @@ def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarra
             f"sensitive_features has {missing.size} missing value(s) at rows "
             f"{format_values(missing)}; remove those rows or give them a level of their own."
         )
+    check_one_label_type(z, name="sensitive_features")
     if pd.api.types.is_float_dtype(z.dtype):
         values = z.to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():

@@ -14,6 +14,7 @@ from fairaudit._validation import (
     as_generator,
     check_consistent_length,
     check_no_missing,
+    check_one_label_type,
     format_values,
 )
 from fairaudit.exceptions import DataError
@@ -232,6 +233,7 @@ def leakage(
     zs = as_1d(z, name="z")
     check_consistent_length(scores=s, z=zs, y=None if y is None else as_1d(y, name="y"))
     check_no_missing(zs, name="z")
+    check_one_label_type(zs, name="z")
     if pd.api.types.is_float_dtype(zs.dtype):
         values = zs.to_numpy(dtype=np.float64)
         if not np.all(values == np.round(values)):

@@ -11,7 +11,13 @@ import pandas as pd
 
 from fairaudit._optional import import_optional
 from fairaudit._results import ResultMixin, get_axes, json_safe
-from fairaudit._validation import as_1d, as_generator, check_consistent_length, format_values
+from fairaudit._validation import (
+    as_1d,
+    as_generator,
+    check_consistent_length,
+    check_one_label_type,
+    format_values,
+)
 from fairaudit.exceptions import DataError, MissingValueError
 from fairaudit.importance._encoding import encode_frame
 from fairaudit.models import wrap
@@ -25,6 +31,8 @@ def _group_labels(sensitive_features: Any, n: int) -> tuple[pd.Series, str]:
         name = ", ".join(str(c) for c in frame.columns)
         if frame.isna().any().any():
             raise MissingValueError("sensitive_features has missing values; fill them first.")
+        for column in frame.columns:
+            check_one_label_type(frame[column], name=column)
         labels = frame.astype(str).agg(", ".join, axis=1).rename(name)
     else:
         labels = as_1d(sensitive_features, name="sensitive_features")
@@ -35,6 +43,7 @@ def _group_labels(sensitive_features: Any, n: int) -> tuple[pd.Series, str]:
                 f"sensitive_features has {missing.size} missing value(s) at rows "
                 f"{format_values(missing)}; fill them or drop those rows."
             )
+        check_one_label_type(labels, name=name)
     check_consistent_length(X=np.empty(n), sensitive_features=labels)
     return labels, name
 
