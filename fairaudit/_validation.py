@@ -15,6 +15,7 @@ import pandas as pd
 from fairaudit.exceptions import DataError, MissingValueError
 
 __all__ = [
+    "align_on_index",
     "as_1d",
     "as_frame",
     "as_generator",
@@ -305,3 +306,122 @@ def as_generator(random_state: int | np.random.Generator | None) -> np.random.Ge
         "random_state must be None, an int or a numpy.random.Generator, "
         f"got {type(random_state).__name__}."
     )
+
+
+def _pandas_parts(name: str, value: Any) -> list[tuple[str, pd.Series | pd.DataFrame]]:
+    if isinstance(value, pd.Series | pd.DataFrame):
+        return [(name, value)]
+    if isinstance(value, dict):
+        return [
+            (f"{name}[{key!r}]", v) for key, v in value.items() if isinstance(v, pd.Series)
+        ]
+    return []
+
+
+def _is_positional(value: Any) -> bool:
+    """An array-like paired by position: not None, not pandas, not a scalar."""
+    if value is None or isinstance(value, pd.Series | pd.DataFrame | str | bytes):
+        return False
+    if isinstance(value, dict):
+        return any(not isinstance(v, pd.Series) for v in value.values())
+    return hasattr(value, "__len__")
+
+
+def align_on_index(**inputs: Any) -> dict[str, Any]:
+    """Pair pandas inputs by their index labels; arrays and lists by position.
+
+    The rule of every public function that takes several per-row inputs (``X``, ``y_true``,
+    ``y_pred``, ``y_score``, ``sample_weight``, ``sensitive_features``, ...):
+
+    - pandas Series and DataFrames (and the Series of a dict of columns) whose indexes hold the
+      same labels are paired on those labels: when the order differs they are reordered to the
+      row order of the first pandas input, in argument order;
+    - pandas inputs whose indexes hold different labels, or repeat a label, are refused
+      (:class:`~fairaudit.exceptions.DataError`): pairing them by position would silently pair
+      unrelated rows;
+    - numpy arrays, lists and other array-likes have no labels and pair by position. When the
+      pandas inputs need reordering, such an input is ambiguous (in which order are its rows?),
+      so that is refused too.
+
+    Inputs of different lengths are returned as given, for the length check that follows to
+    name them.
+
+    Parameters
+    ----------
+    **inputs
+        The per-row inputs by argument name, in argument order; ``None`` values are skipped.
+
+    Returns
+    -------
+    dict
+        The same names, pandas inputs reordered where needed, everything else unchanged.
+
+    Examples
+    --------
+    >>> y_true = pd.Series([1, 0], index=["a", "b"])
+    >>> y_pred = pd.Series([0, 1], index=["b", "a"])
+    >>> align_on_index(y_true=y_true, y_pred=y_pred)["y_pred"].tolist()
+    [1, 0]
+    >>> align_on_index(y_true=y_true, y_pred=pd.Series([0, 1]))
+    Traceback (most recent call last):
+    ...
+    fairaudit.exceptions.DataError: y_pred and y_true are pandas objects whose indexes hold different labels (e.g. 0 and 1 in y_pred are not in y_true); pairing them by position would pair unrelated rows. Give them the same index, or pass .to_numpy() (or .reset_index(drop=True)) to pair them by position.
+    """
+    parts = [part for name, value in inputs.items() for part in _pandas_parts(name, value)]
+    if len(parts) < 2:
+        return dict(inputs)
+    ref_name, ref = parts[0]
+    ref_index = ref.index
+    if any(len(obj) != len(ref) for _, obj in parts):
+        return dict(inputs)  # the length check names them
+    reorder: dict[str, np.ndarray] = {}
+    for name, obj in parts[1:]:
+        index = obj.index
+        if index.equals(ref_index):
+            continue
+        duplicated = [n for n, ix in ((ref_name, ref_index), (name, index)) if not ix.is_unique]
+        if duplicated:
+            raise DataError(
+                f"{name} and {ref_name} have pandas indexes in a different order, and "
+                f"{' and '.join(duplicated)} repeats index labels, so their rows cannot be "
+                "paired by label. Give them the same index, or pass .to_numpy() (or "
+                ".reset_index(drop=True)) to pair them by position."
+            )
+        positions = index.get_indexer(ref_index)
+        if (positions < 0).any():
+            absent = index[~index.isin(ref_index)]
+            shown = " and ".join(repr(_scalar(v)) for v in absent[:2])
+            raise DataError(
+                f"{name} and {ref_name} are pandas objects whose indexes hold different labels "
+                f"(e.g. {shown} in {name} are not in {ref_name}); pairing them by position "
+                "would pair unrelated rows. Give them the same index, or pass .to_numpy() (or "
+                ".reset_index(drop=True)) to pair them by position."
+            )
+        reorder[name] = positions
+    if not reorder:
+        return dict(inputs)
+    positional = [name for name, value in inputs.items() if _is_positional(value)]
+    if positional:
+        moved = ", ".join(reorder)
+        raise DataError(
+            f"{moved} and {ref_name} hold the same index labels in a different order, but "
+            f"{', '.join(positional)} has no index to pair on (numpy array or list). Pass "
+            f"{', '.join(positional)} as a pandas object with the index of its rows, or put all "
+            "inputs in one row order first (e.g. .loc[y_true.index])."
+        )
+    out = dict(inputs)
+    for name, value in inputs.items():
+        if isinstance(value, pd.Series | pd.DataFrame) and name in reorder:
+            out[name] = value.iloc[reorder[name]]
+        elif isinstance(value, dict):
+            out[name] = {
+                key: v.iloc[reorder[f"{name}[{key!r}]"]]
+                if f"{name}[{key!r}]" in reorder
+                else v
+                for key, v in value.items()
+            }
+    return out
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairaudit._optional import import_optional
 from fairaudit._validation import (
+    align_on_index,
     as_1d,
     as_generator,
     check_consistent_length,
@@ -34,6 +35,12 @@ def _backend(purpose: str) -> ModuleType:
     """Import torch (with the install hint when missing), then the torch backend module."""
     import_optional("torch", purpose=purpose)
     return importlib.import_module("fairaudit.debias._torch")
+
+
+def _aligned(X: Any, y: Any, sensitive_features: Any) -> tuple[Any, Any, Any]:
+    """Pair pandas X, y and z on their index labels (see ``align_on_index``)."""
+    out = align_on_index(X=X, y=y, sensitive_features=sensitive_features)
+    return out["X"], out["y"], out["sensitive_features"]
 
 
 def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray, str, Any]:
@@ -417,6 +424,7 @@ default="demographic_parity"
                 "adversary_input must be 'zhang_y', 'zhang' or 'concat', "
                 f"got {self.adversary_input!r}."
             )
+        X, y, sensitive_features = _aligned(X, y, sensitive_features)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes = np.unique(y)
@@ -558,6 +566,7 @@ sensitive_levels_, n_features_in_, feature_names_in_
             ``self``, fitted.
         """
         self._check_params()
+        X, y, sensitive_features = _aligned(X, y, sensitive_features)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
         if type_of_target(y) in ("multiclass-multioutput", "continuous-multioutput"):
             raise DataError("y must be 1-dimensional; pass one target value per row.")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import (
+    align_on_index,
     as_1d,
     as_generator,
     check_consistent_length,
@@ -215,6 +216,8 @@ def leakage(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    aligned = align_on_index(scores=scores, z=z, y=y)
+    scores, z, y = aligned["scores"], aligned["z"], aligned["y"]
     s = (
         np.asarray(scores, dtype=np.float64)
         if not isinstance(scores, pd.DataFrame)

@@ -12,6 +12,7 @@ import pandas as pd
 from fairaudit._optional import import_optional
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import (
+    align_on_index,
     as_1d,
     as_generator,
     check_consistent_length,
@@ -306,6 +307,8 @@ def shap_by_group(
     (0.0, {'a': -2.0, 'b': 2.0})
     """
     shap = import_optional("shap", purpose="shap_by_group()")
+    aligned = align_on_index(X=X, sensitive_features=sensitive_features)
+    X, sensitive_features = aligned["X"], aligned["sensitive_features"]
     enc = encode_frame(X)
     n = enc.Z.shape[0]
     labels, name = _group_labels(sensitive_features, n)
