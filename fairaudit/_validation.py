@@ -57,7 +57,11 @@ def _from_foreign(x: Any) -> Any:
 def _mixed_scalars(values: Sequence[Any]) -> bool:
     """Whether a list holds strings beside non-strings, or booleans beside numbers."""
     kinds = {
-        "str" if isinstance(v, str | bytes) else "bool" if isinstance(v, bool | np.bool_) else "other"
+        "str"
+        if isinstance(v, str | bytes)
+        else "bool"
+        if isinstance(v, bool | np.bool_)
+        else "other"
         for v in values
     }
     return len(kinds) > 1
@@ -312,14 +316,12 @@ def _pandas_parts(name: str, value: Any) -> list[tuple[str, pd.Series | pd.DataF
     if isinstance(value, pd.Series | pd.DataFrame):
         return [(name, value)]
     if isinstance(value, dict):
-        return [
-            (f"{name}[{key!r}]", v) for key, v in value.items() if isinstance(v, pd.Series)
-        ]
+        return [(f"{name}[{key!r}]", v) for key, v in value.items() if isinstance(v, pd.Series)]
     return []
 
 
 def _is_positional(value: Any) -> bool:
-    """An array-like paired by position: not None, not pandas, not a scalar."""
+    """Tell whether the input is an array-like paired by position (not None, pandas, a scalar)."""
     if value is None or isinstance(value, pd.Series | pd.DataFrame | str | bytes):
         return False
     if isinstance(value, dict):
@@ -415,9 +417,7 @@ def align_on_index(**inputs: Any) -> dict[str, Any]:
             out[name] = value.iloc[reorder[name]]
         elif isinstance(value, dict):
             out[name] = {
-                key: v.iloc[reorder[f"{name}[{key!r}]"]]
-                if f"{name}[{key!r}]" in reorder
-                else v
+                key: v.iloc[reorder[f"{name}[{key!r}]"]] if f"{name}[{key!r}]" in reorder else v
                 for key, v in value.items()
             }
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,10 +55,11 @@ def test_pos_label_missing_from_a_foreign_prediction_column_exits_2(folder, data
     assert code == 2, (out, err)
     line = err.strip()
     assert line.startswith("fairaudit: error: --prediction:")
-    assert "--pos-label '>50K'" in line and "Traceback" not in line
+    assert "--pos-label '>50K'" in line
+    assert "Traceback" not in line
 
 
 def test_a_model_that_never_predicts_the_positive_class_is_still_audited(folder):
     # the predictions are labels of the target that never happen to be positive: legitimate
-    code, out, err = audit(folder, "all_negative.csv")
+    code, _, err = audit(folder, "all_negative.csv")
     assert code == 0, err

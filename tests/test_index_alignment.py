@@ -60,7 +60,7 @@ def test_each_input_is_aligned_the_same_way(moved):
 def test_indexes_with_different_labels_are_refused():
     y, s = frames()
     with pytest.raises(
-        DataError, match="indexes hold different labels .* to pair them by position"
+        DataError, match=r"indexes hold different labels .* to pair them by position"
     ):
         fa.group_metrics(y, y, sensitive_features=s.reset_index(drop=True))
 
@@ -102,10 +102,9 @@ def test_a_dict_of_series_is_aligned_column_by_column():
 
 def test_audit_aligns_y_and_sensitive_features_on_x():
     pytest.importorskip("sklearn")
-    from sklearn.tree import DecisionTreeClassifier
-
     from sklearn.compose import make_column_transformer
     from sklearn.pipeline import make_pipeline
+    from sklearn.tree import DecisionTreeClassifier
 
     X = pd.DataFrame({"x": Y, "s": S}, index=INDEX)
     model = make_pipeline(

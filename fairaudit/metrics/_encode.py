@@ -73,7 +73,7 @@ class GroupEncoding:
 
 
 def _as_labels(values: Any) -> Any:
-    """A list or tuple of labels as an object array: numpy would cast [1, "a"] to strings."""
+    """Keep a list or tuple of labels as objects: numpy would cast [1, "a"] to strings."""
     return np.asarray(values, dtype=object) if isinstance(values, list | tuple) else values
 
 
@@ -114,9 +114,7 @@ def _sensitive_columns(sensitive_features: Any, n_rows: int | None) -> list[pd.S
             pass  # a list of rows
         elif len(lengths) == 1 and (n_rows is None or lengths == {n_rows}):
             return [
-                as_1d(_as_labels(c), name=f"sensitive_feature_{i}").rename(
-                    f"sensitive_feature_{i}"
-                )
+                as_1d(_as_labels(c), name=f"sensitive_feature_{i}").rename(f"sensitive_feature_{i}")
                 for i, c in enumerate(sf)
             ]
     arr = np.asarray(sf, dtype=object) if isinstance(sf, list | tuple) else np.asarray(sf)

@@ -26,7 +26,9 @@ FORMS = {
     "object Series": lambda v: pd.Series(v, dtype=object, name="race"),
     "object ndarray": lambda v: np.array(v, dtype=object),
     "dict of a list": lambda v: {"race": v},
-    "DataFrame": lambda v: pd.DataFrame({"race": pd.Series(v, dtype=object), "sex": list("MF") * 4}),
+    "DataFrame": lambda v: pd.DataFrame(
+        {"race": pd.Series(v, dtype=object), "sex": list("MF") * 4}
+    ),
 }
 
 
