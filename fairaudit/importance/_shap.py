@@ -277,9 +277,9 @@ class ShapByGroup(ResultMixin):
                 + self._interval(self.sample_gap_lower[group], self.sample_gap_upper[group])
             )
             lines.append(
-                f"Mean score {group} vs {self.reference_group}: gap {self.gap[group]:+.3g} on all "
-                f"{int(self.group_sizes[group]) + int(self.group_sizes[self.reference_group]):,} "
-                f"rows; {sample}, largest contributions {parts}."
+                f"Mean score {group} vs {self.reference_group}: gap {self.gap[group]:+.3g} over "
+                f"all {int(self.group_sizes[group]) + int(self.group_sizes[self.reference_group]):,}"
+                f" rows of both groups; {sample}, largest contributions {parts}."
             )
         overall = self.mean_abs.mean(axis=1).sort_values(ascending=False)
         lines.append(
@@ -526,7 +526,12 @@ def shap_by_group(
             f"reference_group {reference_group!r} is not among the groups "
             f"{format_values(list(groups))}."
         )
-    seed = int(as_generator(random_state).integers(2**31 - 1))
+    # an int random_state is the seed itself, so that random_state=result.seed repeats a run
+    seed = (
+        int(random_state)
+        if isinstance(random_state, int | np.integer) and not isinstance(random_state, bool)
+        else int(as_generator(random_state).integers(2**31 - 1))
+    )
     rng = np.random.default_rng(seed)
     wrapped = wrap(model)
 
