@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import fairaudit as fa
@@ -20,7 +19,7 @@ from fairaudit.cli import main
 pytest.importorskip("jinja2")
 pytest.importorskip("yaml")
 
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)</script>"  # the group label of the script_group_data fixture
 
 PASSING = """\
 version: 1
@@ -39,16 +38,13 @@ rules:
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def folder(tmp_path_factory, script_group_data):
     root = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(3)
     n = 800
-    sex = rng.choice(["F", "M"], n)
-    race = rng.choice(["A", "B", EVIL], n, p=[0.6, 0.3, 0.1])
-    y = rng.integers(0, 2, n)
-    pred = (rng.random(n) < np.where(sex == "F", 0.15, 0.45)).astype(int)
+    base, rng = script_group_data(seed=3, n=n, sexes=("F", "M"), rates=(0.15, 0.45))
+    y, pred = base["y"].to_numpy(), base["pred"].to_numpy()
     score = np.round(np.clip(0.6 * pred + 0.4 * rng.random(n), 0, 1), 4)
-    frame = pd.DataFrame({"y": y, "pred": pred, "score": score, "sex": sex, "race": race})
+    frame = base.assign(score=score)[["y", "pred", "score", "sex", "race"]]
     frame.to_csv(root / "data.csv", index=False)
     frame.to_parquet(root / "data.parquet")
     labels = frame.assign(
