@@ -5,7 +5,7 @@
     fairaudit audit DATA --target COL --prediction COL [--score COL] --sensitive COL [COL ...]
                    [--pos-label VALUE] [--metrics NAME ...] [--n-boot N] [--seed N]
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
-                   [--json PATH] [--junit PATH] [--format text|json] [--quiet]
+                   [--json PATH] [--junit PATH] [--follow-symlinks] [--format text|json] [--quiet]
     fairaudit validate-policy PATH
     fairaudit --version
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -134,6 +135,12 @@ def _build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", metavar="PATH", help="write the report as JSON")
     audit.add_argument(
         "--junit", metavar="PATH", help="write the policy checks as JUnit XML (needs --policy)"
+    )
+    audit.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="write --report/--json/--junit through a symbolic link to its target (refused by "
+        "default)",
     )
     audit.add_argument("--title", default="Fairness audit", help="report title")
     audit.add_argument(
@@ -318,6 +325,12 @@ def _check_options(args: argparse.Namespace) -> None:
         value = getattr(args, option)
         if value is not None and Path(value).is_dir():
             raise _UsageError(f"--{option}: {value} is a directory; give a file name.")
+        if value is not None and Path(value).is_symlink() and not args.follow_symlinks:
+            raise _UsageError(
+                f"--{option}: {value} is a symbolic link (to {os.readlink(value)}); outputs are "
+                "not written through links. Remove it, give another path, or pass "
+                "--follow-symlinks."
+            )
     if args.report and Path(args.report).suffix.lower() not in (".html", ".htm", ".md", ".json"):
         raise _UsageError(f"--report: use a .html, .md or .json file name, got {args.report!r}.")
 
@@ -337,6 +350,7 @@ def _check_metric_names(args: argparse.Namespace) -> None:
 
 def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import fairaudit as fa
+    from fairaudit._files import write_text_atomic
     from fairaudit.report import sha256_file
 
     _check_options(args)
@@ -417,13 +431,14 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     written = []
     if args.report:
         _progress(args, err, f"writing {args.report}")
-        written.append(str(report.save(args.report)))
+        written.append(str(report.save(args.report, follow_symlinks=args.follow_symlinks)))
     if args.json:
-        written.append(str(report.save(args.json, format="json")))
+        saved = report.save(args.json, format="json", follow_symlinks=args.follow_symlinks)
+        written.append(str(saved))
     if args.junit and outcome is not None:
-        path = Path(args.junit)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(outcome.to_junit(), encoding="utf-8", newline="\n")
+        path = write_text_atomic(
+            args.junit, outcome.to_junit(), follow_symlinks=args.follow_symlinks, argument="--junit"
+        )
         written.append(str(path))
 
     if args.format == "json":
