@@ -220,13 +220,12 @@ def _check_bounds_possible(
                 f"{where}: impossible rule, a ratio of the smaller to the larger value is at "
                 f"most 1 but 'min' is {lo:g} (a ratio above 1 needs a reference_group)."
             )
-    elif metric in _UNIT_INTERVAL:
-        if (lo is not None and lo > 1) or (hi is not None and hi < 0):
-            key, v = ("min", lo) if lo is not None and lo > 1 else ("max", hi)
-            raise PolicyError(
-                f"{where}: impossible rule, {metric} lies between 0 and 1 but {_shown(key)} is "
-                f"{v:g}; write proportions (e.g. 0.8, not 80)."
-            )
+    elif metric in _UNIT_INTERVAL and ((lo is not None and lo > 1) or (hi is not None and hi < 0)):
+        key, v = ("min", lo) if lo is not None and lo > 1 else ("max", hi)
+        raise PolicyError(
+            f"{where}: impossible rule, {metric} lies between 0 and 1 but {key!r} is "
+            f"{v:g}; write proportions (e.g. 0.8, not 80)."
+        )
 
 
 def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequence[str]) -> Rule:
