@@ -9,13 +9,33 @@ format), ``to_dict()`` (JSON-safe; it carries a ``"kind"`` key naming the result
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultMixin", "get_axes", "json_safe"]
+__all__ = ["ResultMixin", "get_axes", "json_safe", "plot_text"]
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def plot_text(text: Any) -> str:
+    r"""Return user text (a group, feature, word or rule name) safe to show in a matplotlib plot.
+
+    Matplotlib reads text between two ``$`` as mathtext: a group named ``income $\frac$``
+    makes the plot fail when it is drawn, and ``$x$`` prints as math. Every ``$`` is escaped
+    (``\$``), which matplotlib draws as a plain dollar sign.
+
+    Examples
+    --------
+    >>> plot_text("income $\\frac$")
+    'income \\$\\frac\\$'
+    >>> plot_text(("a", 1))
+    "('a', 1)"
+    """
+    return _UNESCAPED_DOLLAR.sub(r"\\$", str(text))
 
 
 def json_safe(obj: Any) -> Any:

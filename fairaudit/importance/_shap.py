@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._optional import import_optional
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 from fairaudit._validation import (
     align_on_index,
     as_1d,
@@ -373,13 +373,13 @@ class ShapByGroup(ResultMixin):
             xerr = np.vstack([np.maximum(values - lower, 0), np.maximum(upper - values, 0)])
         ax.barh(np.arange(len(contrib)), values, color=colours, xerr=xerr)
         ax.set_yticks(np.arange(len(contrib)))
-        ax.set_yticklabels([str(i) for i in contrib.index])
+        ax.set_yticklabels([plot_text(i) for i in contrib.index])
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_xlabel(
             f"contribution to the mean score gap ({self.sample_gap[group]:+.3g} on the explained "
             f"rows, {self.gap[group]:+.3g} on all rows)"
         )
-        ax.set_title(f"{group} vs {self.reference_group}")
+        ax.set_title(plot_text(f"{group} vs {self.reference_group}"))
         return ax
 
 
