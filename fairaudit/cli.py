@@ -334,6 +334,8 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     import pandas as pd
 
     from fairaudit._validation import find_missing, format_values
+    from fairaudit.exceptions import DataError
+    from fairaudit.metrics._engines._labels import check_prediction_labels
 
     for option, column in (("--target", args.target), ("--prediction", args.prediction)):
         rows = find_missing(frame[column])
@@ -379,17 +381,17 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
         )
     # one-vs-rest: the positive class against every other value
     pred_pos = _parse_label(args.pos_label, pred_values)
-    foreign = [v for v in pred_values if _parse_label(str(v), target_values) is None]
-    if pred_pos is None and foreign:
-        # The prediction column speaks another vocabulary (0/1 against strings, '>50K.' against
-        # '>50K'): counting every prediction as negative would make up the findings.
-        raise _UsageError(
-            f"--prediction: column {args.prediction!r} never holds --pos-label "
-            f"{args.pos_label!r}, and its values {format_values(sorted(map(str, pred_values)))} "
-            f"are not values of --target {args.target!r} "
-            f"({format_values(sorted(map(str, target_values)))}); pass a --prediction column "
-            "with the same labels as --target, or a --pos-label both columns hold."
+    try:
+        check_prediction_labels(
+            args.pos_label,
+            target_values,
+            pred_values,
+            [] if pred_pos is None else [pred_pos],
+            args.target,
+            args.prediction,
         )
+    except DataError as exc:
+        raise _UsageError(str(exc)) from None
     return (y_true == pos).astype(int), (y_pred == pred_pos).astype(int), 1
 
 

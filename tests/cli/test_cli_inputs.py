@@ -48,10 +48,11 @@ def audit(folder, data, *extra):
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
 @pytest.mark.parametrize("data", ["int_pred.csv", "dotted.csv"])
-def test_pos_label_missing_from_a_foreign_prediction_column_exits_2(folder, data):
+def test_pos_label_missing_from_a_foreign_prediction_column_exits_2(folder, data, engine):
     # every prediction would count as negative: selection rates 0 vs 0, and the gate would pass
-    code, out, err = audit(folder, data, "--policy", folder / "policy.yaml")
+    code, out, err = audit(folder, data, "--policy", folder / "policy.yaml", "--engine", engine)
     assert code == 2, (out, err)
     line = err.strip()
     assert line.startswith("fairaudit: error: --prediction:")
@@ -59,9 +60,10 @@ def test_pos_label_missing_from_a_foreign_prediction_column_exits_2(folder, data
     assert "Traceback" not in line
 
 
-def test_a_model_that_never_predicts_the_positive_class_is_still_audited(folder):
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_a_model_that_never_predicts_the_positive_class_is_still_audited(folder, engine):
     # the predictions are labels of the target that never happen to be positive: legitimate
-    code, _, err = audit(folder, "all_negative.csv")
+    code, _, err = audit(folder, "all_negative.csv", "--engine", engine)
     assert code == 0, err
 
 
