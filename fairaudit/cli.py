@@ -461,7 +461,6 @@ def _check_metric_names(args: argparse.Namespace) -> None:
 
 def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import fairaudit as fa
-    from fairaudit._files import write_text_atomic
     from fairaudit.report import sha256_file
 
     _check_options(args)
@@ -626,6 +625,8 @@ def _emit(
     outcome: Any,
 ) -> int:
     """Write the report files and the summary; the exit status from the policy outcome."""
+    from fairaudit._files import write_text_atomic
+
     written = []
     if args.report:
         _progress(args, err, f"writing {args.report}")

@@ -455,10 +455,8 @@ class WrappedModel:
         A probability of -3 or 5 would otherwise be thresholded at 0.5 and binned for the AUC
         and the calibration error as if it were one; the tolerances allow float32 rounding.
         """
-        outside = (out < -_PROBA_ATOL) | (out > 1.0 + _PROBA_ATOL)
-        if outside.ndim > 1:
-            outside = outside.any(axis=1)
-        rows = np.flatnonzero(outside)
+        outside = np.asarray((out < -_PROBA_ATOL) | (out > 1.0 + _PROBA_ATOL))
+        rows = np.flatnonzero(outside.any(axis=1) if outside.ndim > 1 else outside)
         if rows.size:
             shown = _format_values([np.round(out[r], 6).tolist() for r in rows[:5]])
             raise _ModelError(

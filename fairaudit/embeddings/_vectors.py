@@ -175,7 +175,7 @@ class WordVectors:
             raise ValueError(f"format must be one of {_io.FORMATS} or None, got {format!r}.")
         if limit is not None and (not isinstance(limit, int | np.integer) or limit < 1):
             raise ValueError(f"limit must be a positive int or None, got {limit!r}.")
-        fmt = format or "the guessed format"
+        fmt: str = format or "the guessed format"
         try:
             fmt = format or _io.detect_format(p)
             if fmt == "word2vec":

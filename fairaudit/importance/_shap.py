@@ -263,13 +263,10 @@ class ShapByGroup(ResultMixin):
         for group in self.contributions.columns:
             contrib = self.contributions[group]
             top = contrib.reindex(contrib.abs().sort_values(ascending=False).index)[:3]
+            low = self.contributions_lower[group].to_dict()
+            high = self.contributions_upper[group].to_dict()
             parts = ", ".join(
-                f"{f} ({v:+.3g}"
-                + self._interval(
-                    self.contributions_lower.loc[f, group], self.contributions_upper.loc[f, group]
-                )
-                + ")"
-                for f, v in top.items()
+                f"{f} ({v:+.3g}" + self._interval(low[f], high[f]) + ")" for f, v in top.items()
             )
             sample = (
                 f"on the {int(self.counts[group]) + int(self.counts[self.reference_group]):,} "

@@ -225,10 +225,10 @@ def _check_bounds_possible(
                 f"most 1 but 'min' is {lo:g} (a ratio above 1 needs a reference_group)."
             )
     elif metric in _UNIT_INTERVAL and ((lo is not None and lo > 1) or (hi is not None and hi < 0)):
-        key, v = ("min", lo) if lo is not None and lo > 1 else ("max", hi)
+        key, bad = ("min", lo) if lo is not None and lo > 1 else ("max", hi)
         raise PolicyError(
             f"{where}: impossible rule, {metric} lies between 0 and 1 but {key!r} is "
-            f"{v:g}; write proportions (e.g. 0.8, not 80)."
+            f"{float(bad or 0.0):g}; write proportions (e.g. 0.8, not 80)."
         )
 
 

@@ -47,7 +47,7 @@ def _loader_class(yaml: Any) -> Any:
     if cached is not None:
         return cached
 
-    class PolicyLoader(yaml.SafeLoader):  # type: ignore[misc, name-defined]
+    class PolicyLoader(yaml.SafeLoader):
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: dict[Any, Any] = {}
             for key_node, _ in node.value:
