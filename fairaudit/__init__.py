@@ -13,8 +13,19 @@ True
 
 from __future__ import annotations
 
-from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
+from fairaudit import (
+    datasets,
+    debias,
+    embeddings,
+    exceptions,
+    importance,
+    metrics,
+    models,
+    monitor,
+)
 from fairaudit._audit import audit
+from fairaudit._compare import ComparisonResult, compare, compare_predictions
+from fairaudit._flip import FlipTestResult, flip_test
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
 from fairaudit.metrics import DataBias, GroupMetrics, data_bias, group_metrics
@@ -23,22 +34,28 @@ from fairaudit.policy import Policy
 from fairaudit.report import Report
 
 __all__ = [
+    "ComparisonResult",
     "DataBias",
+    "FlipTestResult",
     "GroupMetrics",
     "Policy",
     "Report",
     "WrappedModel",
     "__version__",
     "audit",
+    "compare",
+    "compare_predictions",
     "data_bias",
     "datasets",
     "debias",
     "embeddings",
     "exceptions",
+    "flip_test",
     "group_metrics",
     "importance",
     "metrics",
     "models",
+    "monitor",
     "orthogonal_importance",
     "wrap",
 ]

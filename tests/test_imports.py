@@ -17,6 +17,7 @@ HEAVY = [
     "fairlearn",
     "aif360",
     "tensorflow",
+    "httpx",
 ]
 
 

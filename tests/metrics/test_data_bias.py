@@ -288,7 +288,8 @@ def test_in_reports(tmp_path):
     for suffix in ("html", "md", "json"):
         report.save(tmp_path / f"r.{suffix}")
     html = (tmp_path / "r.html").read_text()
-    assert "Data bias" in html and "label_proportion_difference" in html
+    assert "Data bias" in html
+    assert "label_proportion_difference" in html
     import json
 
     saved = json.loads((tmp_path / "r.json").read_text())
