@@ -21,6 +21,7 @@ import pandas as pd
 
 # Aliased: this module is public, and only wrap and WrappedModel are its names.
 from fairaudit._results import json_safe as _json_safe
+from fairaudit._validation import check_batch_size as _check_batch_size
 from fairaudit._validation import format_values as _format_values
 from fairaudit.exceptions import DataError as _DataError
 from fairaudit.exceptions import ModelError as _ModelError
@@ -748,13 +749,7 @@ def wrap(
         )
     if task is not None and task not in _TASKS:
         raise ValueError(f"task must be one of {_format_values(_TASKS)} or None, got {task!r}.")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
-    batch = None if batch_size is None else int(batch_size)
+    batch = _check_batch_size(batch_size)
 
     if _is_torch_module(obj):
         kind: ModelKind = "torch"

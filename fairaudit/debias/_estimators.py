@@ -15,7 +15,15 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairaudit._optional import import_optional
-from fairaudit._validation import as_1d, as_generator, check_consistent_length, format_values
+from fairaudit._validation import (
+    as_1d,
+    as_generator,
+    check_batch_size,
+    check_consistent_length,
+    check_count,
+    check_random_state,
+    format_values,
+)
 from fairaudit.debias._schedules import AlphaSchedule, check_alpha_schedule
 from fairaudit.exceptions import DataError, MissingValueError
 
@@ -147,12 +155,11 @@ class _AdversarialBase(BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not np.isfinite(float(value)) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
-        for name in ("batch_size", "epochs", "adversary_steps", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
-        if not isinstance(self.warmup_epochs, numbers.Integral) or self.warmup_epochs < 0:
-            raise ValueError(f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}.")
+        check_batch_size(self.batch_size, allow_none=False)
+        for name in ("epochs", "adversary_steps", "n_iter_no_change"):
+            check_count(getattr(self, name), name=name, min_val=1)
+        check_count(self.warmup_epochs, name="warmup_epochs", min_val=0)
+        check_random_state(self.random_state)
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."

@@ -12,7 +12,10 @@ from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import (
     as_1d,
     as_generator,
+    check_confidence,
     check_consistent_length,
+    check_n_boot,
+    check_random_state,
     check_no_missing,
     format_values,
 )
@@ -214,6 +217,11 @@ def leakage(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    n_boot = check_n_boot(n_boot)
+    confidence = check_confidence(confidence)
+    random_state = check_random_state(random_state)
+    if isinstance(test_size, bool) or not isinstance(test_size, float | int) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a share in (0, 1), got {test_size!r}; e.g. 0.5.")
     s = (
         np.asarray(scores, dtype=np.float64)
         if not isinstance(scores, pd.DataFrame)
@@ -248,12 +256,6 @@ def leakage(
         check_no_missing(ys, name="y")
         yv = pd.to_numeric(ys, errors="raise").to_numpy(dtype=np.float64)
         features = np.column_stack([s, yv, s * yv[:, None]])
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}.")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-    if int(n_boot) < 0:
-        raise ValueError(f"n_boot must be >= 0, got {n_boot!r}.")
     rng = as_generator(random_state)
     seed = int(rng.integers(2**31 - 1))
     try:
