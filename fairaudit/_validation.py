@@ -278,7 +278,10 @@ def _scalar(
 
     suffix = f" {fix}" if fix else ""
     if isinstance(value, bool | np.bool_):
-        expected = getattr(target_type, "__name__", str(target_type))
+        expected = {numbers.Integral: "int", numbers.Real: "float"}.get(
+            target_type,  # type: ignore[call-overload]
+            getattr(target_type, "__name__", str(target_type)),
+        )
         raise TypeError(f"{name} must be an instance of {expected}, not bool.{suffix}")
     try:
         check_scalar(
@@ -360,9 +363,8 @@ def check_n_boot(n_boot: Any, *, name: str = "n_boot", min_val: int = 0) -> int:
     ...
     ValueError: --n-boot == -1, must be >= 0. Use at most 100,000 replicates (1,000 to 10,000 give stable 95% intervals); 0 for no bootstrap.
     """
-    fix = (
-        f"Use at most {MAX_N_BOOT:,} replicates (1,000 to 10,000 give stable 95% intervals)"
-        + ("; 0 for no bootstrap." if min_val <= 0 else ".")
+    fix = f"Use at most {MAX_N_BOOT:,} replicates (1,000 to 10,000 give stable 95% intervals)" + (
+        "; 0 for no bootstrap." if min_val <= 0 else "."
     )
     return check_count(n_boot, name=name, min_val=min_val, max_val=MAX_N_BOOT, fix=fix)
 

@@ -124,8 +124,10 @@ class WrappedModel:
         classes: np.ndarray | None,
         pos_label: Any,
         batch_size: int | None,
+        pos_label_given: bool = False,
     ) -> None:
         self._model = model
+        self._pos_label_given = pos_label_given
         self._kind = kind
         self._response_method = response_method
         self._task = task
@@ -288,6 +290,54 @@ class WrappedModel:
         if self._response_method == "predict":
             return self._indicator(self.predict(X))
         return self._scores(X, n)
+
+    def predict_and_score(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and scores together: ``(predict(X), predict_score(X))``, calling the model once
+        where that gives both.
+
+        Torch modules, callables and predictor objects are called once: their labels are
+        derived from their scores by the rule :meth:`predict` documents (so calling both
+        methods would run the model twice for the same output). Label-only models and
+        regressors are called once too. A scikit-learn classifier with scores is called twice
+        (``predict``, then ``predict_proba`` or ``decision_function``): its ``predict`` is its
+        own rule and is not always a threshold of its scores (``SVC(probability=True)``,
+        tuned thresholds, rounding at a probability of exactly 0.5), so fairaudit never
+        derives a scikit-learn model's labels from its scores.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        labels, scores : numpy.ndarray
+            As :meth:`predict` and :meth:`predict_score` return them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fairaudit as fa
+        >>> calls = []
+        >>> def model(X):
+        ...     calls.append(len(X))
+        ...     return np.asarray(X)[:, 0] - 1.0
+        >>> labels, scores = fa.wrap(model, response_method="decision_function").predict_and_score(
+        ...     np.array([[0.0], [2.0]]))
+        >>> labels.tolist(), scores.tolist(), len(calls)
+        ([0, 1], [-1.0, 1.0], 1)
+        """
+        X, n = self._prepare(X)
+        if self.task == "regression":
+            values = self.predict(X)
+            return values, values.astype(np.float64)
+        if self._response_method == "predict":
+            labels = self.predict(X)
+            return labels, self._indicator(labels)
+        if self._kind == "sklearn":
+            return self.predict(X), self._scores(X, n)
+        scores = self._scores(X, n)
+        return self._labels_from_scores(scores), scores
 
     # -- internals --------------------------------------------------------------------------
 
@@ -608,6 +658,7 @@ def _wrap_sklearn(
                 "regressor; use response_method='predict'."
             )
         resolved = response_method
+    pos_label_given = pos_label is not None
     if classes is not None:
         if pos_label is None:
             pos_label = classes[-1] if task_ == "binary" else None
@@ -628,6 +679,7 @@ def _wrap_sklearn(
         classes=classes,
         pos_label=pos_label,
         batch_size=batch_size,
+        pos_label_given=pos_label_given,
     )
 
 
@@ -731,10 +783,21 @@ def wrap(
     array([0, 1, 1])
     """
     if isinstance(obj, WrappedModel):
-        if (response_method, batch_size, pos_label, task) != ("auto", None, None, None):
+        given = {
+            "response_method": (response_method, "auto", obj.response_method),
+            "batch_size": (batch_size, None, obj.batch_size),
+            "pos_label": (pos_label, None, obj.pos_label),
+            "task": (task, None, obj.task),
+        }
+        conflicts = [
+            f"{name}={value!r} (it has {current!r})"
+            for name, (value, default, current) in given.items()
+            if value != default and value != current
+        ]
+        if conflicts:
             raise ValueError(
-                "obj is already a WrappedModel; wrap the underlying model (obj.model) to change "
-                "response_method, batch_size, pos_label or task."
+                f"obj is already a WrappedModel, wrapped with other settings: "
+                f"{', '.join(conflicts)}; wrap the underlying model (obj.model) to change them."
             )
         return obj
     if isinstance(obj, type):
@@ -775,6 +838,7 @@ def wrap(
             f"response_method={resolved!r} needs a classifier; with task='regression' use "
             "response_method='predict' (or 'auto' for callables and predictor objects)."
         )
+    pos_label_given = pos_label is not None
     classes: np.ndarray | None = None
     if resolved != "predict" and task != "multiclass":
         classes = np.array([0, 1])  # score columns index the classes; a binary model's are 0, 1
@@ -794,4 +858,5 @@ def wrap(
         classes=classes,
         pos_label=pos_label,
         batch_size=batch,
+        pos_label_given=pos_label_given,
     )

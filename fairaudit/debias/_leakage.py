@@ -220,7 +220,11 @@ def leakage(
     n_boot = check_n_boot(n_boot)
     confidence = check_confidence(confidence)
     random_state = check_random_state(random_state)
-    if isinstance(test_size, bool) or not isinstance(test_size, float | int) or not 0 < test_size < 1:
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, float | int)
+        or not 0 < test_size < 1
+    ):
         raise ValueError(f"test_size must be a share in (0, 1), got {test_size!r}; e.g. 0.5.")
     s = (
         np.asarray(scores, dtype=np.float64)
