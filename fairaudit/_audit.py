@@ -186,7 +186,7 @@ min_group_size, missing_groups, random_state
 
 
 def _is_01(values: Any) -> bool:
-    """True when every value is 0, 1, False or True (numbers, not strings)."""
+    """Tell whether every value is 0, 1, False or True (numbers, not strings)."""
     return all(
         isinstance(v, bool | np.bool_ | int | float | np.integer | np.floating) and v in (0, 1)
         for v in values
@@ -196,7 +196,7 @@ def _is_01(values: Any) -> bool:
 def _resolve_target(
     wrapped: Any, pos_label: Any, task: str | None, y_pred: np.ndarray
 ) -> tuple[Literal["binary", "multiclass", "regression"], Any]:
-    """The task and positive label that group_metrics gets (see ``audit``'s ``pos_label``)."""
+    """Return the task and positive label for group_metrics (see ``audit``'s ``pos_label``)."""
     name = wrapped.describe()["model"]
     if wrapped.task == "regression":
         if pos_label is not None:

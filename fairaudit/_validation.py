@@ -278,10 +278,8 @@ def _scalar(
 
     suffix = f" {fix}" if fix else ""
     if isinstance(value, bool | np.bool_):
-        expected = {numbers.Integral: "int", numbers.Real: "float"}.get(
-            target_type,  # type: ignore[call-overload]
-            getattr(target_type, "__name__", str(target_type)),
-        )
+        names: dict[Any, str] = {numbers.Integral: "int", numbers.Real: "float"}
+        expected = names.get(target_type) or str(getattr(target_type, "__name__", target_type))
         raise TypeError(f"{name} must be an instance of {expected}, not bool.{suffix}")
     try:
         check_scalar(
@@ -290,7 +288,7 @@ def _scalar(
             target_type,
             min_val=min_val,
             max_val=max_val,
-            include_boundaries=include_boundaries,  # type: ignore[arg-type]
+            include_boundaries=include_boundaries,
         )
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{exc}{suffix}") from None

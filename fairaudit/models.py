@@ -292,8 +292,7 @@ class WrappedModel:
         return self._scores(X, n)
 
     def predict_and_score(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and scores together: ``(predict(X), predict_score(X))``, calling the model once
-        where that gives both.
+        """Return ``(predict(X), predict_score(X))``, calling the model once where it can.
 
         Torch modules, callables and predictor objects are called once: their labels are
         derived from their scores by the rule :meth:`predict` documents (so calling both
@@ -322,8 +321,8 @@ class WrappedModel:
         >>> def model(X):
         ...     calls.append(len(X))
         ...     return np.asarray(X)[:, 0] - 1.0
-        >>> labels, scores = fa.wrap(model, response_method="decision_function").predict_and_score(
-        ...     np.array([[0.0], [2.0]]))
+        >>> m = fa.wrap(model, response_method="decision_function")
+        >>> labels, scores = m.predict_and_score(np.array([[0.0], [2.0]]))
         >>> labels.tolist(), scores.tolist(), len(calls)
         ([0, 1], [-1.0, 1.0], 1)
         """

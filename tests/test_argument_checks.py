@@ -23,7 +23,8 @@ from fairaudit.debias import leakage
 
 
 def test_checks_return_clean_python_values():
-    assert check_n_boot(np.int64(5)) == 5 and type(check_n_boot(np.int64(5))) is int
+    assert check_n_boot(np.int64(5)) == 5
+    assert type(check_n_boot(np.int64(5))) is int
     assert check_n_boot(MAX_N_BOOT) == MAX_N_BOOT
     assert check_confidence(np.float32(0.5)) == 0.5
     assert type(check_confidence(1 / 2)) is float
@@ -32,7 +33,8 @@ def test_checks_return_clean_python_values():
     assert check_random_state(gen) is gen
     assert check_random_state(MAX_RANDOM_STATE) == 2**32 - 1
     assert check_min_group_size(0) == 0
-    assert check_batch_size(None) is None and check_batch_size(7) == 7
+    assert check_batch_size(None) is None
+    assert check_batch_size(7) == 7
     assert check_count(3, name="k", min_val=1) == 3
 
 
@@ -66,7 +68,7 @@ def test_checks_refuse_with_one_wording(call, exc, message):
 
 
 def test_names_on_the_command_line_are_flags():
-    with pytest.raises(ValueError, match="^--n-boot == -1, must be >= 0"):
+    with pytest.raises(ValueError, match=r"^--n-boot == -1, must be >= 0"):
         check_n_boot(-1, name="--n-boot")
 
 

@@ -15,8 +15,8 @@ from fairaudit._validation import (
     check_confidence,
     check_consistent_length,
     check_n_boot,
-    check_random_state,
     check_no_missing,
+    check_random_state,
     format_values,
 )
 from fairaudit.exceptions import DataError

@@ -181,7 +181,8 @@ def test_audit_label_only_models_need_a_hint_beyond_01(small):
     assert gm.task == "regression"
     assert gm.by_group["mean_absolute_error"].tolist() == [0.0, 0.0]
     binary = fa.audit(lambda f: (np.asarray(f)[:, 0] > 0).astype(int), X, y, sensitive_features="g")
-    assert binary.task == "binary" and binary.pos_label == 1
+    assert binary.task == "binary"
+    assert binary.pos_label == 1
 
 
 class _CountingPredictor:
