@@ -13,20 +13,14 @@ True
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
 from fairaudit._audit import audit
+from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
 from fairaudit.metrics import GroupMetrics, group_metrics
 from fairaudit.models import WrappedModel, wrap
 from fairaudit.policy import Policy
 from fairaudit.report import Report
-
-try:
-    __version__ = version("fairaudit")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "GroupMetrics",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from fairaudit._provenance import sha256_frame
 from fairaudit._validation import (
     as_frame,
     check_batch_size,
@@ -18,18 +18,9 @@ from fairaudit._validation import (
     format_values,
 )
 from fairaudit.exceptions import DataError
-from fairaudit.metrics._group_metrics import GroupMetrics, _sha256, group_metrics
+from fairaudit.metrics import GroupMetrics, group_metrics
 
 __all__ = ["audit"]
-
-
-def _frame_sha256(X: pd.DataFrame) -> str:
-    """SHA-256 over the column names and the canonical bytes of each column."""
-    digest = hashlib.sha256()
-    for name in X.columns:
-        digest.update(str(name).encode("utf-8") + b"\x1e")
-        digest.update(_sha256(X[name].to_numpy()).encode())
-    return digest.hexdigest()
 
 
 def audit(
@@ -181,7 +172,7 @@ min_group_size, missing_groups, random_state
     )
     gm.provenance["model"] = wrapped.describe()
     if fingerprint:
-        gm.provenance["fingerprints"]["X"] = _frame_sha256(as_frame(X))
+        gm.provenance["fingerprints"]["X"] = sha256_frame(as_frame(X))
     return gm
 
 

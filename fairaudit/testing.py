@@ -9,6 +9,6 @@ True
 
 from __future__ import annotations
 
-from fairaudit._testing import assert_policy
+from fairaudit.policy._assert import assert_policy
 
 __all__ = ["assert_policy"]

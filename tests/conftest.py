@@ -50,3 +50,35 @@ def pyplot():
     plt.close("all")
     yield plt
     plt.close("all")
+
+
+# A group label that is markup: reports, the CLI and the browser must show it as text.
+SCRIPT_LABEL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="session")
+def script_label() -> str:
+    """The group name ``<script>alert(1)</script>`` (must always render as text)."""
+    return SCRIPT_LABEL
+
+
+@pytest.fixture(scope="session")
+def script_group_data():
+    """Factory of audit data whose ``race`` column has a group named ``<script>...``.
+
+    ``make(seed=, n=, sexes=(a, b), rates=(ra, rb))`` draws, in this order, ``sex`` (from
+    ``sexes``), ``race`` ("A", "B" or the script label; 60/30/10%), ``y`` (0/1) and ``pred``
+    (1 with probability ``ra`` for sex ``a``, ``rb`` for ``b``). It returns the frame with
+    columns ``y, pred, sex, race`` and the generator, so a caller can draw more (scores).
+    """
+    import pandas as pd
+
+    def make(*, seed: int, n: int, sexes: tuple[str, str], rates: tuple[float, float]):
+        rng = np.random.default_rng(seed)
+        sex = rng.choice(list(sexes), n)
+        race = rng.choice(["A", "B", SCRIPT_LABEL], n, p=[0.6, 0.3, 0.1])
+        y = rng.integers(0, 2, n)
+        pred = (rng.random(n) < np.where(sex == sexes[0], rates[0], rates[1])).astype(int)
+        return pd.DataFrame({"y": y, "pred": pred, "sex": sex, "race": race}), rng
+
+    return make

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
 
-from fairaudit.exceptions import DatasetFileError
-
-if TYPE_CHECKING:
-    from fairaudit.embeddings import WordVectors
+from fairaudit._resources import data_file as _resource
+from fairaudit.embeddings import WordVectors
 
 __all__ = ["load_word2vec_small", "load_wordlists"]
 
 _LISTS = {"bolukbasi": "bolukbasi_gender.json", "weat": "weat.json"}
-
-
-def _resource(*parts: str) -> Any:
-    resource = files("fairaudit._datasets")
-    for part in parts:
-        resource = resource / part
-    if not resource.is_file():
-        raise DatasetFileError(
-            f"the shipped file {'/'.join(parts)} is missing from fairaudit._datasets; "
-            "reinstall fairaudit (or rebuild it with datasets/scripts/build_embeddings.py)."
-        )
-    return resource
 
 
 def load_word2vec_small() -> WordVectors:
@@ -59,8 +44,6 @@ def load_word2vec_small() -> WordVectors:
     >>> len(wv), wv.dim
     (26423, 300)
     """
-    from fairaudit.embeddings import WordVectors
-
     with _resource("embeddings", "w2v_gnews_small.npz").open("rb") as fh:
         import numpy as np
 

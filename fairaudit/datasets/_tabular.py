@@ -1,8 +1,9 @@
 """Loaders for the tabular datasets shipped with fairaudit: UCI Adult, COMPAS, German credit.
 
-The processed files live in the repository's ``datasets/`` folder, installed as the package
-``fairaudit._datasets``; they are read with :mod:`importlib.resources`, so the loaders work from
-a wheel as well as from a source checkout. Nothing is ever downloaded.
+The processed files live in the repository's ``datasets/`` folder (shipped in the wheel as
+``fairaudit/_data``); they are read through :mod:`fairaudit._resources` with
+:mod:`importlib.resources`, so the loaders work from a wheel as well as from a source checkout.
+Nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -10,16 +11,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
 import pandas as pd
 
+from fairaudit._resources import data_file as _resource
 from fairaudit.exceptions import DatasetFileError
 
 __all__ = ["Dataset", "load_adult", "load_compas", "load_german"]
-
-_PACKAGE = "fairaudit._datasets"
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,19 +80,6 @@ class Dataset:
             f"n_features={len(self.feature_names)}, target={self.target_name!r}, "
             f"positive_label={self.positive_label!r}, sensitive={self.sensitive_names!r})"
         )
-
-
-def _resource(*parts: str) -> resources.abc.Traversable:
-    path = resources.files(_PACKAGE)
-    for part in parts:
-        path = path / part
-    if not path.is_file():
-        raise DatasetFileError(
-            f"The shipped data file {'/'.join(parts)!r} is missing from the installed package "
-            f"{_PACKAGE} ({path}). Reinstall fairaudit; in a source checkout, rebuild the data "
-            f"with 'python datasets/scripts/build_{parts[0]}.py'."
-        )
-    return path
 
 
 @functools.cache

@@ -24,18 +24,19 @@ from fairaudit._validation import (
     check_random_state,
     format_values,
 )
+from fairaudit.debias._config import CONSTRAINTS, FitConfig
 from fairaudit.debias._schedules import AlphaSchedule, check_alpha_schedule
 from fairaudit.exceptions import DataError, MissingValueError
 
 __all__ = ["AdversarialDebiasingClassifier", "AdversarialDebiasingRegressor"]
 
-_CONSTRAINTS = ("demographic_parity", "equalized_odds", "equal_opportunity")
+_CONSTRAINTS = CONSTRAINTS
 
 
 def _backend(purpose: str) -> ModuleType:
-    """Import torch (with the install hint when missing), then the torch backend module."""
+    """Import torch (with the install hint when missing), then the torch fit module."""
     import_optional("torch", purpose=purpose)
-    return importlib.import_module("fairaudit.debias._torch")
+    return importlib.import_module("fairaudit.debias._fit")
 
 
 def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarray, str, Any]:
@@ -165,18 +166,54 @@ class _AdversarialBase(BaseEstimator):
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
             )
 
+    def _fit_config(self) -> FitConfig:
+        """Return the validated parameters as the typed config of one fit."""
+        return FitConfig(
+            constraint=self.constraint,
+            mode=self.mode,
+            alpha=float(self.alpha),
+            alpha_schedule=self.alpha_schedule,
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            adversary_hidden_layer_sizes=self.adversary_hidden_layer_sizes,
+            # the regressor has no adversary_input: its adversary always sees the output
+            adversary_input=getattr(self, "adversary_input", "concat"),
+            predictor=self.predictor,
+            adversary=self.adversary,
+            optimizer=self.optimizer,
+            learning_rate=float(self.learning_rate),
+            adversary_learning_rate=float(self.adversary_learning_rate),
+            lr_decay=self.lr_decay,
+            batch_size=int(self.batch_size),
+            epochs=int(self.epochs),
+            adversary_steps=int(self.adversary_steps),
+            warmup_epochs=int(self.warmup_epochs),
+            early_stopping=bool(self.early_stopping),
+            validation_fraction=float(self.validation_fraction),
+            n_iter_no_change=int(self.n_iter_no_change),
+            callbacks=tuple(self.callbacks or ()),
+            progress=self.progress,
+            device=self.device,
+        )
+
     def _fit_encoded(
         self, X: np.ndarray, y: np.ndarray, z: np.ndarray, n_z_outputs: int, z_kind: str
     ) -> None:
         torch_backend = _backend(f"{type(self).__name__}.fit()")
         seed = int(as_generator(self.random_state).integers(2**62))
-        result = torch_backend.fit_estimator(
-            self, X, y, z, task=self._task, z_kind=z_kind, n_z_outputs=n_z_outputs, seed=seed
+        result = torch_backend.fit_networks(
+            self._fit_config(),
+            X,
+            y,
+            z,
+            task=self._task,
+            z_kind=z_kind,
+            n_z_outputs=n_z_outputs,
+            seed=seed,
         )
-        self.predictor_ = result["predictor"]
-        self.adversary_ = result["adversary"]
-        self.history_ = result["history"]
-        self.best_epoch_ = result["best_epoch"]
+        self.predictor_ = result.predictor
+        self.adversary_ = result.adversary
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
         self.n_iter_ = len(self.history_)
 
     def _raw_output(self, X: Any) -> np.ndarray:

@@ -25,7 +25,8 @@ from fairaudit.embeddings._bias import (
 from fairaudit.embeddings._debias import hard_debias
 from fairaudit.embeddings._generate import generate_analogies
 from fairaudit.embeddings._vectors import OutOfVocabularyError, WordVectors
-from fairaudit.embeddings._weat import WEATResult, WEATSuite, seat, weat, weat_suite
+from fairaudit.embeddings._weat import WEATResult, seat, weat
+from fairaudit.embeddings._weat_suite import WEATSuite, weat_suite
 
 __all__ = [
     "AnalogyResult",

@@ -22,9 +22,10 @@ from fairaudit.metrics._disparity import (
     equalized_odds_difference,
     equalized_odds_ratio,
 )
-from fairaudit.metrics._group_metrics import GroupMetrics, group_metrics
+from fairaudit.metrics._group_metrics import group_metrics
 from fairaudit.metrics._interop import from_aif360
 from fairaudit.metrics._registry import METRIC_REGISTRY, MetricDefinition, get_metric
+from fairaudit.metrics._result import GroupMetrics
 
 __all__ = [
     "METRIC_REGISTRY",

@@ -8,7 +8,7 @@ files. The JSON follows the JSON Schema returned by :func:`report_schema`.
 
 from __future__ import annotations
 
-from fairaudit.report._provenance import environment, sha256_file
+from fairaudit._provenance import environment, sha256_file
 from fairaudit.report._report import REPORT_SCHEMA_VERSION, Report
 from fairaudit.report._schema import report_schema, validate_report
 

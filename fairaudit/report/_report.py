@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fairaudit._provenance import environment
 from fairaudit._results import json_safe
-from fairaudit.report._provenance import environment
 
 __all__ = ["REPORT_SCHEMA_VERSION", "Report"]
 
@@ -217,13 +217,13 @@ class Report:
         str
             HTML5 with inline CSS and inline SVG plots; no scripts, no network references.
         """
-        from fairaudit.report._render import render_html
+        from fairaudit.report._html import render_html
 
         return render_html(self.to_dict(), self._plot_results())
 
     def to_markdown(self) -> str:
         """Return the report as Markdown (summary, checks, disparities, tables, provenance)."""
-        from fairaudit.report._render import render_markdown
+        from fairaudit.report._markdown import render_markdown
 
         return render_markdown(self.to_dict())
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 from typing import Any
+
+from fairaudit._optional import import_optional
+from fairaudit._resources import package_file
 
 __all__ = ["report_schema", "validate_report"]
 
@@ -22,7 +24,7 @@ def report_schema() -> dict[str, Any]:
     >>> report_schema()["properties"]["schema_version"]
     {'const': 1}
     """
-    text = (files("fairaudit.report") / "schema" / "report.schema.json").read_text("utf-8")
+    text = package_file("report", "schema", "report.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
@@ -46,7 +48,5 @@ def validate_report(data: Any) -> None:
     >>> import fairaudit as fa
     >>> validate_report(fa.Report(title="empty").to_dict())
     """
-    from fairaudit._optional import import_optional
-
     jsonschema = import_optional("jsonschema", purpose="validate_report()")
     jsonschema.Draft202012Validator(report_schema()).validate(data)

@@ -1,24 +1,22 @@
-"""Rendering: a report dict (and its results' ``plot()``) -> HTML or Markdown.
+"""The report's view model: a report dict -> the rows, tables and highlights a page shows.
 
 Everything shown comes from the results' ``to_dict()``; this module only selects, orders and
-formats. The HTML goes through Jinja2 with autoescaping on; the only markup that bypasses it
-is the SVG that matplotlib writes (which escapes text itself).
+formats. The HTML (:mod:`._html`) and Markdown (:mod:`._markdown`) renderers draw it.
 """
 
 from __future__ import annotations
 
-import functools
-import io
 import json
 import logging
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["format_value", "render_html", "render_markdown"]
+from fairaudit.report._svg import _plot_svg
 
-logger = logging.getLogger(__name__)
+__all__ = ["format_value"]
+
+logger = logging.getLogger("fairaudit.report._render")
 
 _MAX_TABLE_ROWS = 200
 _N_HIGHLIGHTS = 8
@@ -27,11 +25,6 @@ _MAX_GROUP_COLUMNS = 6
 _MAX_METRIC_COLUMNS = 6
 # describes the data (how often the true label is positive), not how the model treats people
 _NOT_MODEL_DISPARITIES = ("count", "base_rate")
-
-
-# --------------------------------------------------------------------------------------------
-# formatting
-# --------------------------------------------------------------------------------------------
 
 
 def format_value(value: Any) -> str:
@@ -71,11 +64,6 @@ def _group_label(group: Any) -> str:
     if isinstance(group, Mapping):
         return " & ".join(str(v) for v in group.values())
     return str(group)
-
-
-# --------------------------------------------------------------------------------------------
-# view model
-# --------------------------------------------------------------------------------------------
 
 
 def _generic_table(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -399,72 +387,6 @@ def _checks(report: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-# --------------------------------------------------------------------------------------------
-# plots
-# --------------------------------------------------------------------------------------------
-
-_SVG_HEAD = re.compile(r"^.*?(?=<svg)", re.DOTALL)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
-_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
-
-
-def _plot_svg(result: Any, index: int) -> tuple[str | None, str | None]:
-    """Draw ``result.plot(ax=...)`` into an SVG string; returns (svg, error message)."""
-    if result is None or not callable(getattr(result, "plot", None)):
-        return None, None
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        return None, "Plots need matplotlib: pip install 'fairaudit[plot]'."
-    with matplotlib.rc_context(
-        {"svg.hashsalt": "fairaudit", "svg.fonttype": "none", "font.size": 9}
-    ):
-        fig = Figure(figsize=(7.5, 3.6), layout="constrained")
-        ax = fig.subplots()
-        try:
-            result.plot(ax=ax)
-        except NotImplementedError:
-            return None, None
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    svg = _SVG_HEAD.sub("", svg, count=1)
-    svg = _METADATA.sub("", svg)
-    # inline SVG in HTML needs no namespace declarations; dropping them also keeps the file
-    # free of any http:// string
-    svg = _XMLNS.sub("", svg)
-    # ids must be unique across the plots of one page
-    prefix = f"p{index}-"
-    svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
-    svg = svg.replace("<svg ", '<svg role="img" class="plot" ', 1)
-    return svg, None
-
-
-# --------------------------------------------------------------------------------------------
-# HTML
-# --------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def _environment() -> Any:
-    """Build the Jinja2 environment once (compiling the template takes tenths of a second)."""
-    from fairaudit._optional import import_optional
-
-    jinja2 = import_optional("jinja2", purpose="Report.to_html()")
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("fairaudit.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return env, jinja2
-
-
 def _sections_view(
     report: Mapping[str, Any], results: Sequence[Any], *, html: bool
 ) -> list[dict[str, Any]]:
@@ -489,219 +411,3 @@ def _sections_view(
             }
         )
     return out
-
-
-def render_html(report: Mapping[str, Any], results: Sequence[Any]) -> str:
-    """Render a report dict as a self-contained HTML page.
-
-    Parameters
-    ----------
-    report : dict
-        ``Report.to_dict()``.
-    results : sequence
-        The result objects of ``report["sections"]`` in the same order (None for no plot).
-
-    Returns
-    -------
-    str
-        The HTML document.
-    """
-    env, jinja2 = _environment()
-    sections = _sections_view(report, results, html=True)
-    for s in sections:
-        if s["svg"] is not None:
-            s["svg"] = jinja2.utils.markupsafe.Markup(s["svg"])
-    provenance = report["provenance"]
-    context = {
-        "title": report["title"],
-        "description": report["description"],
-        "timestamp": report["timestamp"],
-        "audited": _audited(report),
-        "checks": _checks(report),
-        "highlights": _highlights(report["sections"]),
-        "findings": [
-            {"title": s["title"], "anchor": s["anchor"], "lines": s["summary"][:3]}
-            for s in sections
-            if s["summary"]
-        ],
-        "sections": sections,
-        "glossary": _glossary(report["sections"]),
-        "environment": provenance["environment"],
-        "provenance_json": json.dumps(
-            {
-                "inputs": provenance["inputs"],
-                "policies": provenance["policies"],
-                "results": provenance["results"],
-            },
-            indent=2,
-            sort_keys=True,
-            ensure_ascii=False,
-        ),
-        "css": env.loader.get_source(env, "report.css")[0],
-    }
-    return env.get_template("report.html.j2").render(**context)
-
-
-# --------------------------------------------------------------------------------------------
-# Markdown
-# --------------------------------------------------------------------------------------------
-
-
-def _md(text: Any) -> str:
-    """Escape user text for a Markdown table cell (no HTML, no pipes, one line)."""
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(_md(c) for c in columns) + " |"]
-    lines.append("|" + "|".join("---" for _ in columns) + "|")
-    lines.extend("| " + " | ".join(_md(c) for c in row) + " |" for row in rows)
-    return lines
-
-
-def _with_interval(cell: Mapping[str, Any]) -> str:
-    return cell["value"] + (f" {cell['interval']}" if cell.get("interval") else "")
-
-
-def render_markdown(report: Mapping[str, Any]) -> str:
-    """Render a report dict as Markdown (no plots).
-
-    Parameters
-    ----------
-    report : dict
-        ``Report.to_dict()``.
-
-    Returns
-    -------
-    str
-        The Markdown document.
-    """
-    out = [f"# {_md(report['title'])}", ""]
-    if report["description"]:
-        out += [_md(report["description"]), ""]
-    if report["timestamp"]:
-        out += [f"Generated {_md(report['timestamp'])}.", ""]
-    audited = _audited(report)
-    if audited:
-        out += ["## What was audited", ""]
-        out += [*_md_table(["", ""], audited), ""]
-    checks = _checks(report)
-    if checks:
-        out += ["## Checks", "", f"**{checks['verdict']}**", ""]
-        out += [
-            *_md_table(
-                ["status", "check", "rule", "estimate", "interval", "judged", "bound", "reason"],
-                [
-                    [
-                        r["status"].upper(),
-                        r["name"],
-                        r["label"],
-                        r["estimate"],
-                        r["interval"] or "—",
-                        r["judged"],
-                        r["bounds"],
-                        r["reason"],
-                    ]
-                    for r in checks["results"]
-                ],
-            ),
-            "",
-        ]
-    highlights = _highlights(report["sections"])
-    if highlights:
-        out += ["## Largest disparities", ""]
-        out += [
-            *_md_table(
-                ["feature", "metric", "ratio", "difference", "lowest", "highest"],
-                [
-                    [
-                        h["feature"],
-                        h["metric"],
-                        h["ratio"] + (f" {h['ratio_interval']}" if h["ratio_interval"] else ""),
-                        h["difference"]
-                        + (f" {h['difference_interval']}" if h["difference_interval"] else ""),
-                        h["low"],
-                        h["high"],
-                    ]
-                    for h in highlights
-                ],
-            ),
-            "",
-        ]
-    for s in _sections_view(report, [], html=False):
-        out += [f"## {_md(s['title'])}", ""]
-        out += [f"- {_md(line)}" for line in s["summary"]]
-        if s["summary"]:
-            out.append("")
-        g = s["groups"]
-        if g and g["layout"] == "by_metric":
-            out += [
-                *_md_table(
-                    [g["header"], *g["columns"]],
-                    [
-                        [row["label"], *(_with_interval(c) for c in row["cells"])]
-                        for row in g["rows"]
-                    ],
-                ),
-                "",
-            ]
-        elif g:
-            for chunk in g["chunks"]:
-                out += [
-                    *_md_table(
-                        [*g["features"], "count", *chunk["metrics"]],
-                        [
-                            [
-                                *row["labels"],
-                                row["count"],
-                                *(_with_interval(c) for c in row["cells"]),
-                            ]
-                            for row in chunk["rows"]
-                        ],
-                    ),
-                    "",
-                ]
-        if s["disparities"]:
-            d = s["disparities"]
-            out += [
-                *_md_table(
-                    ["metric", *d["columns"]],
-                    [
-                        [row["label"], *(_with_interval(c) for c in row["cells"])]
-                        for row in d["rows"]
-                    ],
-                ),
-                "",
-            ]
-        if s["table"]:
-            t = s["table"]
-            out += [*_md_table(t["columns"], t["rows"]), ""]
-            if t["truncated"]:
-                out += [f"({t['truncated']} more rows in the JSON report.)", ""]
-        if s["parameters"]:
-            out += ["Parameters:", "", *_md_table(["parameter", "value"], s["parameters"]), ""]
-    glossary = _glossary(report["sections"])
-    if glossary:
-        out += ["## What the metrics mean", ""]
-        for e in glossary:
-            out.append(
-                f"- **{_md(e['label'])}**: {_md(e['description'])}"
-                + (f" ({_md(e['notes'])})" if e["notes"] else "")
-                + (f" Does not capture: {_md(e['limitations'])}" if e["limitations"] else "")
-            )
-        out.append("")
-    env = report["provenance"]["environment"]
-    out += ["## Provenance", "", f"fairaudit {env['fairaudit']}, {env['python']}.", ""]
-    out += [
-        "```json",
-        json.dumps(report["provenance"], indent=2, sort_keys=True, ensure_ascii=False),
-        "```",
-        "",
-    ]
-    out += [
-        "This report checks thresholds chosen by its author; it does not certify "
-        "compliance with any law.",
-        "",
-    ]
-    return "\n".join(out)

@@ -1,4 +1,4 @@
-"""``assert_policy``: a policy check as a pytest assertion."""
+"""``assert_policy``: a policy check as a pytest assertion (public in :mod:`fairaudit.testing`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fairaudit._policy import Policy
-from fairaudit._policy_check import PolicyOutcome
+from fairaudit.policy._outcome import PolicyOutcome
+from fairaudit.policy._policy import Policy
 
 __all__ = ["assert_policy"]
 

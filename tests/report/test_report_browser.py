@@ -7,15 +7,13 @@ import os
 import shutil
 import subprocess
 
-import numpy as np
-import pandas as pd
 import pytest
 
 import fairaudit as fa
 
 pytestmark = pytest.mark.browser
 
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)</script>"  # the group label of the script_group_data fixture
 
 
 def _chromium() -> str:
@@ -37,15 +35,11 @@ def _run(chromium: str, profile, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory):
-    rng = np.random.default_rng(11)
+def report_file(tmp_path_factory, script_group_data):
     n = 3000
-    sex = rng.choice(["Female", "Male"], n)
-    race = rng.choice(["A", "B", EVIL], n, p=[0.6, 0.3, 0.1])
-    y = rng.integers(0, 2, n)
-    pred = (rng.random(n) < np.where(sex == "Female", 0.15, 0.4)).astype(int)
+    frame, _ = script_group_data(seed=11, n=n, sexes=("Female", "Male"), rates=(0.15, 0.4))
     gm = fa.group_metrics(
-        y, pred, sensitive_features=pd.DataFrame({"sex": sex, "race": race}),
+        frame["y"], frame["pred"], sensitive_features=frame[["sex", "race"]],
         n_boot=200, random_state=0,
     )  # fmt: skip
     policy = fa.Policy.from_dict(

@@ -15,7 +15,7 @@ import pytest
 import fairaudit as fa
 from fairaudit.datasets import Dataset, load_adult, load_compas, load_german
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 RAW = ROOT.parent / "shared" / "datasets"
 if not RAW.is_dir():  # a git worktree sits one level deeper than the main checkout
     RAW = ROOT.parents[1] / "shared" / "datasets"
@@ -259,9 +259,10 @@ def test_accessible_from_top_level():
 
 
 def test_missing_file_gives_dataset_file_error(monkeypatch, tmp_path):
+    from fairaudit import _resources
     from fairaudit.datasets import _tabular
 
-    monkeypatch.setattr(_tabular.resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr(_resources, "data_root", lambda: tmp_path)
     _tabular._read_csv.cache_clear()
     try:
         with pytest.raises(
@@ -319,13 +320,13 @@ def test_wheel_contains_data_files_and_cards(tmp_path):
     (wheel,) = tmp_path.glob("fairaudit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in [
-        "fairaudit/_datasets/adult/adult_train.csv.gz",
-        "fairaudit/_datasets/adult/adult_test.csv.gz",
-        "fairaudit/_datasets/adult/README.md",
-        "fairaudit/_datasets/compas/compas.csv.gz",
-        "fairaudit/_datasets/compas/README.md",
-        "fairaudit/_datasets/german/german.csv.gz",
-        "fairaudit/_datasets/german/README.md",
+        "fairaudit/_data/adult/adult_train.csv.gz",
+        "fairaudit/_data/adult/adult_test.csv.gz",
+        "fairaudit/_data/adult/README.md",
+        "fairaudit/_data/compas/compas.csv.gz",
+        "fairaudit/_data/compas/README.md",
+        "fairaudit/_data/german/german.csv.gz",
+        "fairaudit/_data/german/README.md",
         "fairaudit/datasets/__init__.py",
         "fairaudit/datasets/_tabular.py",
     ]:
@@ -339,9 +340,11 @@ def test_wheel_contains_data_files_and_cards(tmp_path):
         f"import sys; sys.path.insert(0, {str(site)!r}); import fairaudit as fa; "
         f"assert fa.__file__.startswith({str(site)!r}), fa.__file__; "
         "print(len(fa.datasets.load_adult().frame), len(fa.datasets.load_compas().frame), "
-        "len(fa.datasets.load_german().frame))"
+        "len(fa.datasets.load_german().frame), len(fa.datasets.load_wordlists('weat'))); "
+        "from fairaudit._resources import data_root; "
+        f"assert str(data_root()).startswith({str(site)!r}), data_root()"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path
     )
-    assert out.stdout.split() == ["30162", "6172", "1000"]
+    assert out.stdout.split() == ["30162", "6172", "1000", "10"]

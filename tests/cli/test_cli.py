@@ -20,7 +20,7 @@ from fairaudit.cli import main
 pytest.importorskip("jinja2")
 pytest.importorskip("yaml")
 
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)</script>"  # the group label of the script_group_data fixture
 
 PASSING = """\
 version: 1
@@ -39,16 +39,13 @@ rules:
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def folder(tmp_path_factory, script_group_data):
     root = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(3)
     n = 800
-    sex = rng.choice(["F", "M"], n)
-    race = rng.choice(["A", "B", EVIL], n, p=[0.6, 0.3, 0.1])
-    y = rng.integers(0, 2, n)
-    pred = (rng.random(n) < np.where(sex == "F", 0.15, 0.45)).astype(int)
+    base, rng = script_group_data(seed=3, n=n, sexes=("F", "M"), rates=(0.15, 0.45))
+    y, pred = base["y"].to_numpy(), base["pred"].to_numpy()
     score = np.round(np.clip(0.6 * pred + 0.4 * rng.random(n), 0, 1), 4)
-    frame = pd.DataFrame({"y": y, "pred": pred, "score": score, "sex": sex, "race": race})
+    frame = base.assign(score=score)[["y", "pred", "score", "sex", "race"]]
     frame.to_csv(root / "data.csv", index=False)
     frame.to_parquet(root / "data.parquet")
     labels = frame.assign(
@@ -64,8 +61,8 @@ def folder(tmp_path_factory):
         {
             "weeks": weeks,
             "pred_weeks": np.clip(weeks + rng.integers(-3, 4, n), 0, 52),
-            "sex": sex,
-            "group": np.where(np.arange(n) < 2, None, sex),
+            "sex": frame["sex"],
+            "group": frame["sex"].where(np.arange(n) >= 2),
             "weight": np.round(rng.random(n) * 2, 3),
             "cls": rng.choice(["Private", "Self-emp", "Gov"], n),
             "pred_cls": rng.choice(["Private", "Self-emp", "Gov"], n),

@@ -13,7 +13,7 @@ pytest.importorskip("jinja2")
 pytest.importorskip("jsonschema")
 pytest.importorskip("matplotlib")
 
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)</script>"  # the group label of the script_group_data fixture
 
 
 @pytest.fixture(scope="module")

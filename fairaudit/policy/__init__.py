@@ -16,7 +16,9 @@ Examples
 
 from __future__ import annotations
 
-from fairaudit._policy import Policy, Rule
-from fairaudit._policy_check import PolicyOutcome, RuleResult
+from fairaudit.policy._check import RuleResult
+from fairaudit.policy._outcome import PolicyOutcome
+from fairaudit.policy._policy import Policy
+from fairaudit.policy._rules import Rule
 
 __all__ = ["Policy", "PolicyOutcome", "Rule", "RuleResult"]

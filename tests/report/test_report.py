@@ -16,19 +16,16 @@ from fairaudit.report import report_schema, validate_report
 jsonschema = pytest.importorskip("jsonschema")
 pytest.importorskip("jinja2")
 
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)</script>"  # the group label of the script_group_data fixture
 
 
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(7)
+def data(script_group_data):
     n = 1200
-    sex = rng.choice(["Female", "Male"], n)
-    race = rng.choice(["A", "B", EVIL], n, p=[0.6, 0.3, 0.1])
-    y = rng.integers(0, 2, n)
-    pred = (rng.random(n) < np.where(sex == "Female", 0.2, 0.4)).astype(int)
+    frame, rng = script_group_data(seed=7, n=n, sexes=("Female", "Male"), rates=(0.2, 0.4))
+    y, pred = frame["y"].to_numpy(), frame["pred"].to_numpy()
     score = np.clip(pred * 0.5 + rng.random(n) * 0.5, 0, 1)
-    return y, pred, score, pd.DataFrame({"sex": sex, "race": race})
+    return y, pred, score, frame[["sex", "race"]]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,654 @@
+"""``GroupMetrics``: metrics per group with intervals, comparisons and tests (the result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._validation import format_values
+from fairaudit.exceptions import DataError
+from fairaudit.metrics._aggregate import (
+    EQUALIZED_ODDS,
+    EQUALIZED_ODDS_INFO,
+    aggregate,
+    composites_of,
+)
+from fairaudit.metrics._assemble import _build
+from fairaudit.metrics._assemble import _label_text as _label_text
+from fairaudit.metrics._compute import Column
+from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._registry import METRIC_REGISTRY
+from fairaudit.metrics._uncertainty import (
+    Replicates,
+    benjamini_hochberg,
+    effective_counts,
+    percentile_interval,
+    two_proportion_test,
+)
+
+__all__ = ["GroupMetrics", "Method"]
+
+Method = Literal["between_groups", "to_overall"]
+
+
+@dataclass(frozen=True)
+class GroupMetrics(ResultMixin):
+    """Metrics per group (one sensitive feature or their intersection), with uncertainty.
+
+    Build it with :func:`fairaudit.group_metrics` or :func:`fairaudit.audit`.
+
+    Attributes
+    ----------
+    by_group : pandas.DataFrame
+        One row per group, indexed by the group label (a MultiIndex named after the sensitive
+        columns when there are several), one column per metric plus ``"count"`` (rows in the
+        group, unweighted). Multiclass metrics are named ``"metric[class]"``.
+    overall : pandas.Series
+        Each metric on all rows pooled, plus ``"count"``.
+    ci : pandas.DataFrame or None
+        Indexed like ``by_group``; columns a MultiIndex (metric, "lower"/"upper"). ``None``
+        when no interval was asked for (``n_boot=0`` and ``ci_method=None``).
+    metrics : tuple of str
+        The metric columns, in order.
+    sensitive_feature_names : tuple of str
+        Names of the sensitive columns.
+    pos_label : object
+        The positive label (``None`` for one-vs-rest multiclass and for regression).
+    n_boot : int
+        Bootstrap replicates (0: none).
+    confidence : float
+        Confidence level of the intervals.
+    random_state : int or None
+        Seed of the bootstrap, as given (a Generator is recorded as ``None``).
+    reference_group : object or None
+        Default reference group of ``difference``/``ratio``/``disparities``/``tests``.
+    min_group_size : int
+        Groups with fewer rows raised a ``SmallGroupWarning``.
+    provenance : dict
+        Parameters, library versions and, when ``fingerprint=True``, SHA-256 digests of the
+        inputs (see :func:`group_metrics`).
+    ci_method : {"bootstrap", "wilson"} or None
+        How ``ci`` was computed.
+    task : {"binary", "multiclass", "regression"}
+        The kind of predictions.
+
+    Examples
+    --------
+    >>> import fairaudit as fa
+    >>> gm = fa.group_metrics([1, 0, 1, 1, 0, 0], [1, 0, 0, 1, 1, 0],
+    ...                       sensitive_features=["a", "a", "a", "b", "b", "b"],
+    ...                       metrics=["selection_rate"], min_group_size=1)
+    >>> gm.by_group
+                         selection_rate  count
+    sensitive_feature_0
+    a                          0.333333      3
+    b                          0.666667      3
+    >>> float(gm.difference()["selection_rate"])
+    0.333...
+    """
+
+    by_group: pd.DataFrame
+    overall: pd.Series
+    ci: pd.DataFrame | None
+    metrics: tuple[str, ...]
+    sensitive_feature_names: tuple[str, ...]
+    pos_label: Any
+    n_boot: int
+    confidence: float
+    random_state: int | None
+    reference_group: Any
+    min_group_size: int
+    provenance: dict[str, Any]
+    ci_method: str | None = None
+    task: str = "binary"
+    _table: CountTable | None = field(default=None, repr=False, compare=False)
+    _columns: tuple[Column, ...] = field(default=(), repr=False, compare=False)
+    _replicates: Replicates | None = field(default=None, repr=False, compare=False)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _group_position(self, group: Any, *, argument: str = "reference_group") -> int:
+        index = self.by_group.index
+        key = tuple(group) if isinstance(group, list) else group
+        if isinstance(index, pd.MultiIndex) and not isinstance(key, tuple):
+            key = (key,)
+        try:
+            pos = index.get_loc(key)
+        except (KeyError, TypeError):
+            pos = None
+        if not isinstance(pos, int | np.integer):
+            raise DataError(
+                f"{argument}={group!r} is not one of the groups; the groups are "
+                f"{format_values(list(index))}."
+            )
+        return int(pos)
+
+    def _resolve_reference(self, reference_group: Any) -> Any:
+        return self.reference_group if reference_group is None else reference_group
+
+    def _subset(self, groups: Any) -> np.ndarray:
+        if groups is None:
+            return np.arange(len(self.by_group))
+        return np.array([self._group_position(g, argument="groups") for g in groups])
+
+    def _values(self) -> tuple[np.ndarray, np.ndarray]:
+        cols = list(self.metrics)
+        return self.by_group[cols].to_numpy(dtype=np.float64), self.overall[cols].to_numpy(
+            dtype=np.float64
+        )
+
+    def _has_eo(self) -> bool:
+        return EQUALIZED_ODDS in composites_of(self.metrics)
+
+    def _aggregate(
+        self,
+        compare: str,
+        method: str,
+        ref: int | None,
+        subset: np.ndarray,
+        values: np.ndarray,
+        overall: np.ndarray,
+    ) -> np.ndarray:
+        """(..., M') aggregate per metric (+ equalized odds) from values (..., G, M)."""
+        return aggregate(self.metrics, compare, method, ref, subset, values, overall)
+
+    def _names(self) -> list[str]:
+        return [*self.metrics, *composites_of(self.metrics)]
+
+    def _compare(
+        self, compare: str, method: str, reference_group: Any, groups: Any = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, Any]:
+        reference = self._resolve_reference(reference_group)
+        if method not in ("between_groups", "to_overall"):
+            raise ValueError(f"method must be 'between_groups' or 'to_overall', got {method!r}.")
+        subset = self._subset(groups)
+        ref = None
+        if reference is not None:
+            ref = self._group_position(reference)
+            if ref not in subset:
+                subset = np.append(subset, ref)
+            method = "reference"
+        values, overall = self._values()
+        point = self._aggregate(compare, method, ref, subset, values, overall)
+        lower = upper = np.full(point.shape, np.nan)
+        if self._replicates is not None:
+            reps = self._aggregate(
+                compare,
+                method,
+                ref,
+                subset,
+                self._replicates.groups,
+                self._replicates.overall,
+            )
+            lower, upper = percentile_interval(reps, self.confidence)
+        return point, lower, upper, method, reference
+
+    # -- contract ----------------------------------------------------------------------------
+
+    def difference(
+        self, *, method: Method = "between_groups", reference_group: Any = None
+    ) -> pd.Series:
+        """Largest difference per metric: max - min, max |group - overall|, or vs a reference.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default "between_groups"
+            ``"between_groups"``: max - min over groups (fairlearn's default);
+            ``"to_overall"``: max over groups of |group - overall|.
+        reference_group : label, optional
+            When given, the largest |group - reference| over the other groups, whatever
+            ``method`` says. (The object's own ``reference_group`` is used by
+            ``disparities()`` and ``tests()``, not here: ``difference()`` keeps fairlearn's
+            meaning.)
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by metric, plus ``"equalized_odds"`` (the larger of the TPR and FPR
+            differences) when both rates were computed. NaN when fewer than two groups have a
+            value.
+
+        Examples
+        --------
+        >>> import fairaudit as fa
+        >>> gm = fa.group_metrics([1, 0, 1, 1], [1, 0, 0, 1], sensitive_features=list("aabb"),
+        ...                       metrics=["selection_rate"], min_group_size=1)
+        >>> gm.difference().tolist()
+        [0.0]
+        """
+        point, *_ = self._compare_raw("difference", method, reference_group, None)
+        return pd.Series(point, index=pd.Index(self._names(), name="metric"), name="difference")
+
+    def ratio(self, *, method: Method = "between_groups", reference_group: Any = None) -> pd.Series:
+        """Smallest ratio per metric: min / max, min(g/o, o/g), or min group / reference.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default "between_groups"
+            ``"between_groups"``: min / max over groups; ``"to_overall"``: the smallest of
+            min(group / overall, overall / group).
+        reference_group : label, optional
+            When given, the smallest group / reference over the other groups (this one may
+            exceed 1).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by metric (plus ``"equalized_odds"``: the smaller of the TPR and FPR
+            ratios). NaN when undefined (a zero maximum, negative values as in
+            ``mean_error``, fewer than two groups).
+
+        Examples
+        --------
+        >>> import fairaudit as fa
+        >>> gm = fa.group_metrics([1, 0, 1, 1], [1, 0, 1, 1], sensitive_features=list("aabb"),
+        ...                       metrics=["selection_rate"], min_group_size=1)
+        >>> gm.ratio().tolist()
+        [0.5]
+        """
+        point, *_ = self._compare_raw("ratio", method, reference_group, None)
+        return pd.Series(point, index=pd.Index(self._names(), name="metric"), name="ratio")
+
+    def disparities(self, *, reference_group: Any = None, groups: Any = None) -> pd.DataFrame:
+        """Every difference and ratio in one long table, with bootstrap intervals.
+
+        Parameters
+        ----------
+        reference_group : label, optional
+            Adds rows comparing every group with this one (method ``"reference"``); defaults to
+            the object's ``reference_group``.
+        groups : list of labels, optional
+            Restrict the comparison to these groups (e.g. the large ones); the overall value
+            stays the one of all rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``metric``, ``compare`` ("difference" or "ratio"), ``method``
+            ("between_groups", "to_overall" or "reference"), ``reference`` (the reference
+            label or None), ``value``, ``lower``, ``upper`` (percentile bootstrap bounds from
+            the same replicates as ``ci``; NaN when ``n_boot=0``).
+        """
+        reference = self._resolve_reference(reference_group)
+        rows: list[dict[str, Any]] = []
+        for compare in ("difference", "ratio"):
+            plans: list[tuple[str, Any]] = [("between_groups", None), ("to_overall", None)]
+            if reference is not None:
+                plans.append(("reference", reference))
+            for method, ref in plans:
+                m = "between_groups" if method == "reference" else method
+                point, lower, upper, _, _ = self._compare_raw(compare, m, ref, groups)
+                for name, v, lo, hi in zip(self._names(), point, lower, upper, strict=True):
+                    rows.append(
+                        {
+                            "metric": name,
+                            "compare": compare,
+                            "method": method,
+                            "reference": ref,
+                            "value": float(v),
+                            "lower": float(lo),
+                            "upper": float(hi),
+                        }
+                    )
+        out = pd.DataFrame(
+            rows, columns=["metric", "compare", "method", "reference", "value", "lower", "upper"]
+        )
+        # object dtype, so that "no reference" stays None (a string column would make it NaN)
+        out["reference"] = pd.Series([r["reference"] for r in rows], dtype=object)
+        return out
+
+    def _compare_raw(
+        self, compare: str, method: str, ref_label: Any, groups: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, Any]:
+        # like _compare, but with an explicit reference (None means no reference at all)
+        obj = replace(self, reference_group=None) if ref_label is None else self
+        return obj._compare(compare, method, ref_label, groups)
+
+    def tests(self, *, reference_group: Any = None) -> pd.DataFrame:
+        """Test each group against the reference group, per rate metric, with BH adjustment.
+
+        Two-sided two-proportion z-test, or Fisher's exact test when an expected cell of the
+        2x2 table (group/reference x success/failure) is under 5. With sample weights the
+        counts are Kish effective sizes ``(sum w)^2 / sum w^2`` (rounded for Fisher's test).
+
+        Parameters
+        ----------
+        reference_group : label, optional
+            Defaults to the object's ``reference_group``, else the largest group (most rows);
+            the ``reference`` column names it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per rate metric and non-reference group. Columns ``metric``, ``group``,
+            ``reference``, ``value``, ``reference_value``, ``statistic`` (z, or the odds ratio
+            for Fisher's test), ``p_value``, ``p_value_adjusted`` (Benjamini-Hochberg over all
+            rows of the table), ``test`` ("z", "fisher_exact", or "none" when undefined).
+        """
+        table = self._require_table()
+        reference = self._resolve_reference(reference_group)
+        if reference is None:
+            reference = self.by_group.index[int(np.argmax(self.by_group["count"].to_numpy()))]
+        ref = self._group_position(reference)
+        rows: list[dict[str, Any]] = []
+        labels = list(self.by_group.index)
+        for col in self._columns:
+            if not METRIC_REGISTRY[col.metric].is_rate:
+                continue
+            x, n = effective_counts(table, col.metric, col.class_index)
+            for g in range(table.n_groups):
+                if g == ref:
+                    continue
+                stat, p, test = two_proportion_test(x[g], n[g], x[ref], n[ref])
+                rows.append(
+                    {
+                        "metric": col.name,
+                        "group": labels[g],
+                        "reference": labels[ref],
+                        "value": float(self.by_group[col.name].iloc[g]),
+                        "reference_value": float(self.by_group[col.name].iloc[ref]),
+                        "statistic": stat,
+                        "p_value": p,
+                        "test": test,
+                    }
+                )
+        columns = [
+            "metric",
+            "group",
+            "reference",
+            "value",
+            "reference_value",
+            "statistic",
+            "p_value",
+            "p_value_adjusted",
+            "test",
+        ]
+        out = pd.DataFrame(rows, columns=[c for c in columns if c != "p_value_adjusted"])
+        out["p_value_adjusted"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
+        return out[columns]
+
+    def marginal(self, feature: str) -> GroupMetrics:
+        """Re-aggregate the count table over one sensitive column (no pass over the data).
+
+        Parameters
+        ----------
+        feature : str
+            One of ``sensitive_feature_names``.
+
+        Returns
+        -------
+        GroupMetrics
+            Same metrics, intervals (re-drawn with the same ``random_state``) and options.
+        """
+        table = self._require_table()
+        if feature not in self.sensitive_feature_names:
+            raise DataError(
+                f"feature={feature!r} is not a sensitive feature; choose one of "
+                f"{list(self.sensitive_feature_names)}."
+            )
+        j = self.sensitive_feature_names.index(feature)
+        codes = table.feature_codes[:, j]
+        used = np.unique(codes)
+        mapping = np.searchsorted(used, codes)
+        levels = table.feature_levels[j]
+        index = pd.Index(levels.take(used), dtype=object, name=feature)
+        new_table = table.regroup(
+            mapping, index, used.reshape(-1, 1), (levels,), feature_names=(feature,)
+        )
+        reference = self.reference_group
+        if reference is not None and reference not in set(index):
+            reference = None
+        fields = _build(
+            new_table,
+            list(self._columns),
+            pos_label=self.pos_label,
+            n_boot=self.n_boot,
+            confidence=self.confidence,
+            random_state=self.random_state,
+            reference_group=reference,
+            min_group_size=self.min_group_size,
+            ci_method=self.ci_method,
+            provenance={**self.provenance, "marginal_of": list(self.sensitive_feature_names)},
+            stratify=self.provenance.get("parameters", {}).get("stratify", True),
+        )
+        return GroupMetrics(**fields)
+
+    def counts(self) -> pd.DataFrame:
+        """Return the count table behind every value: weighted cells per group.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``by_group``. Binary: columns ``tn``, ``fp``, ``fn``, ``tp``
+            (weighted counts; cell = (y_true == pos_label, y_pred == pos_label)) and ``rows``
+            (unweighted). Multiclass: one column ``"true -> pred"`` per pair of classes, plus
+            ``rows``. Regression: ``weight``, ``sum_prediction``, ``sum_error``,
+            ``sum_absolute_error``, ``sum_squared_error`` (weighted sums, error =
+            y_pred - y_true), plus ``rows``.
+
+        Examples
+        --------
+        >>> import fairaudit as fa
+        >>> gm = fa.group_metrics([1, 0, 1, 1], [1, 1, 0, 1], sensitive_features=list("aabb"),
+        ...                       metrics=["accuracy"], min_group_size=1)
+        >>> gm.counts()
+                              tn   fp   fn   tp  rows
+        sensitive_feature_0
+        a                    0.0  1.0  0.0  1.0     2
+        b                    0.0  0.0  1.0  1.0     2
+        """
+        table = self._require_table()
+        if table.task == "multiclass":
+            assert table.classes is not None
+            names = [f"{t} -> {p}" for t in table.classes for p in table.classes]
+        elif table.task == "regression":
+            names = [
+                "weight",
+                "sum_prediction",
+                "sum_error",
+                "sum_absolute_error",
+                "sum_squared_error",
+            ]
+        else:
+            names = ["tn", "fp", "fn", "tp"]
+        out = pd.DataFrame(
+            table.cells.reshape(table.n_groups, -1), index=self.by_group.index.copy(), columns=names
+        )
+        out["rows"] = table.group_rows
+        return out
+
+    def _require_table(self) -> CountTable:
+        if self._table is None:
+            raise DataError("this GroupMetrics holds no count table (it was built by hand).")
+        return self._table
+
+    # -- output ------------------------------------------------------------------------------
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per group and metric.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns: one per sensitive feature (the group's label on it), ``metric``,
+            ``value``, ``lower``, ``upper`` (NaN without intervals), ``count`` (rows in the
+            group).
+        """
+        names = list(self.sensitive_feature_names)
+        groups = self.by_group.index.to_frame(index=False)
+        groups.columns = names
+        n_groups = len(groups)
+        parts = []
+        for metric in self.metrics:
+            part = groups.copy()
+            part["metric"] = metric
+            part["value"] = self.by_group[metric].to_numpy(dtype=float)
+            if self.ci is not None:
+                part["lower"] = self.ci[(metric, "lower")].to_numpy(dtype=float)
+                part["upper"] = self.ci[(metric, "upper")].to_numpy(dtype=float)
+            else:
+                part["lower"] = np.full(n_groups, np.nan)
+                part["upper"] = np.full(n_groups, np.nan)
+            part["count"] = self.by_group["count"].to_numpy()
+            parts.append(part)
+        if not parts:
+            return pd.DataFrame(columns=[*names, "metric", "value", "lower", "upper", "count"])
+        return pd.concat(parts, ignore_index=True)
+
+    def _title(self) -> str:
+        return "Group metrics by " + ", ".join(self.sensitive_feature_names)
+
+    def _summary(self) -> list[str]:
+        # Model disparities first, worst ratio first; the base rate describes the data, not the
+        # model, so it comes after them and says so.
+        lines: list[tuple[bool, float, str]] = []
+        ratios = self.disparities()
+        between = ratios[(ratios["compare"] == "ratio") & (ratios["method"] == "between_groups")]
+        labels = [_label_text(g) for g in self.by_group.index]
+        for metric in self.metrics:
+            values = self.by_group[metric].to_numpy(dtype=float)
+            if np.isfinite(values).sum() < 2:
+                continue
+            lo_i, hi_i = int(np.nanargmin(values)), int(np.nanargmax(values))
+            base = METRIC_REGISTRY.get(metric.split("[")[0])
+            label = base.label if base is not None else metric
+            text = (
+                f"{label}: {labels[lo_i]} {values[lo_i]:.3g} vs {labels[hi_i]} {values[hi_i]:.3g}"
+            )
+            row = between[between["metric"] == metric]
+            ratio = float(row["value"].iloc[0]) if len(row) else np.nan
+            if np.isfinite(ratio):
+                extra = f"ratio {ratio:.2f}"
+                lo, hi = float(row["lower"].iloc[0]), float(row["upper"].iloc[0])
+                if np.isfinite(lo):
+                    extra += f", {self.confidence:.0%} CI {lo:.2f}-{hi:.2f}"
+                text += f" ({extra})"
+            else:
+                diff = values[hi_i] - values[lo_i]
+                text += f" (difference {diff:.3g})"
+            data_only = metric == "base_rate"
+            if data_only:
+                text += " - a property of the data, not of the model"
+            lines.append((data_only, ratio if np.isfinite(ratio) else 1.0, text))
+        lines.sort(key=lambda t: (t[0], t[1]))
+        small = self.by_group.index[self.by_group["count"].to_numpy() < self.min_group_size]
+        out = [t for _, _, t in lines]
+        if len(small):
+            out.append(
+                f"{len(small)} group(s) have fewer than {self.min_group_size} rows: "
+                f"{format_values([_label_text(g) for g in small])}; their estimates are unreliable."
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary (the contract's common keys plus group-metric fields).
+
+        Returns
+        -------
+        dict
+            ``kind`` ("group_metrics"), ``schema_version`` (1), ``title``, ``summary``
+            (findings, most disparate first), ``parameters``, ``table`` (records of
+            ``to_frame()``), ``sensitive_features``, ``metrics``, ``overall``
+            ({metric: value}), ``groups`` ([{"group": {feature: label}, "count", "values",
+            "lower", "upper"}]), ``disparities`` (records of ``disparities()``),
+            ``metric_info`` ({metric: {"label", "description", "ideal", "direction", ...}}),
+            ``provenance``.
+        """
+        groups = []
+        names = list(self.sensitive_feature_names)
+        for pos, label in enumerate(self.by_group.index):
+            values = label if isinstance(label, tuple) else (label,)
+            entry: dict[str, Any] = {
+                "group": dict(zip(names, values, strict=True)),
+                "count": int(self.by_group["count"].iloc[pos]),
+                "values": {m: self.by_group[m].iloc[pos] for m in self.metrics},
+                "lower": None,
+                "upper": None,
+            }
+            if self.ci is not None:
+                entry["lower"] = {m: self.ci[(m, "lower")].iloc[pos] for m in self.metrics}
+                entry["upper"] = {m: self.ci[(m, "upper")].iloc[pos] for m in self.metrics}
+            groups.append(entry)
+        info: dict[str, Any] = {}
+        for m in self.metrics:
+            base = m.split("[")[0]
+            info[m] = METRIC_REGISTRY[base].to_dict() if base in METRIC_REGISTRY else {}
+        if self._has_eo():
+            info[EQUALIZED_ODDS] = dict(EQUALIZED_ODDS_INFO)
+        return json_safe(
+            {
+                "kind": "group_metrics",
+                "schema_version": 1,
+                "title": self._title(),
+                "summary": self._summary(),
+                "parameters": self.provenance.get("parameters", {}),
+                "table": self.to_frame().to_dict(orient="records"),
+                "sensitive_features": names,
+                "metrics": list(self.metrics),
+                "overall": {m: self.overall[m] for m in [*self.metrics, "count"]},
+                "groups": groups,
+                "disparities": self.disparities().to_dict(orient="records"),
+                "metric_info": info,
+                "provenance": self.provenance,
+            }
+        )
+
+    def plot(self, metric: str | None = None, *, ax: Any = None) -> Any:
+        """Bar per group for one metric, with interval whiskers and the overall value.
+
+        Parameters
+        ----------
+        metric : str, optional
+            Column of ``by_group``; defaults to the first metric.
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn on.
+        """
+        metric = self.metrics[0] if metric is None else metric
+        if metric not in self.metrics:
+            raise ValueError(
+                f"metric={metric!r} was not computed; choose one of {list(self.metrics)}."
+            )
+        ax = get_axes(ax)
+        values = self.by_group[metric].to_numpy(dtype=float)
+        labels = [_label_text(g) for g in self.by_group.index]
+        x = np.arange(len(values))
+        yerr = None
+        if self.ci is not None:
+            lo = self.ci[(metric, "lower")].to_numpy(dtype=float)
+            hi = self.ci[(metric, "upper")].to_numpy(dtype=float)
+            yerr = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
+            yerr = np.nan_to_num(yerr)
+        ax.bar(x, np.nan_to_num(values), yerr=yerr, capsize=3, color="#4C72B0")
+        ax.axhline(
+            float(self.overall[metric]), color="0.3", linestyle="--", linewidth=1, label="overall"
+        )
+        ax.set_xticks(x)
+        ax.set_xticklabels(
+            labels,
+            rotation=45 if len(labels) > 4 else 0,
+            ha="right" if len(labels) > 4 else "center",
+        )
+        base = METRIC_REGISTRY.get(metric.split("[")[0])
+        ax.set_ylabel(base.label if base is not None else metric)
+        title = self._title()
+        if self.ci is not None:
+            title += f" ({self.confidence:.0%} {self.ci_method} intervals)"
+        ax.set_title(title)
+        ax.legend(loc="best")
+        return ax
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        table = self.by_group.to_html(float_format=lambda v: f"{v:.4g}", max_rows=60)
+        summary = "".join(f"<li>{escape(s)}</li>" for s in self._summary()[:5])
+        return f"<div><strong>{escape(self._title())}</strong><ul>{summary}</ul>{table}</div>"

@@ -1,0 +1,283 @@
+"""YAML policies: explicit, versioned thresholds on group metrics, checked rule by rule.
+
+A policy is a list of rules. Each rule names a metric from the registry
+(:data:`fairaudit.metrics.METRIC_REGISTRY`), how groups are compared (``ratio``,
+``difference`` or each group's ``value``), the bounds (``min`` and/or ``max``), optionally a
+reference group and the sensitive feature it applies to, whether the point estimate or the
+worse end of the confidence interval is judged, and a minimum group size below which groups
+are reported but not judged::
+
+    version: 1
+    name: Release gate for the credit model
+    defaults:                     # optional: applied to every rule that does not set the key
+      judge: estimate
+      min_group_size: 30
+    rules:
+      - id: four-fifths-sex
+        metric: selection_rate      # any registry metric
+        compare: ratio              # ratio | difference | value
+        min: 0.8                    # min and/or max
+        reference_group: Male       # optional: vs this group; default between groups
+        sensitive_feature: sex      # optional; default each sensitive feature separately
+        judge: interval             # estimate | interval (the bound that is worse)
+        min_group_size: 30          # optional: smaller groups reported, not judged
+
+Nothing here is a default that fairaudit imposes: the four-fifths rule is a rule a user writes
+down. A policy checks thresholds; it does not certify compliance with any law.
+
+Rules are evaluated on a :class:`~fairaudit.metrics.GroupMetrics` through its public methods
+``marginal(feature)`` (a rule about one feature of an intersectional result) and
+``disparities(reference_group=..., groups=...)`` (so that groups under ``min_group_size`` are
+left out of the comparison, with intervals from the same bootstrap replicates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fairaudit._optional import import_optional
+from fairaudit._provenance import sha256_json
+from fairaudit.exceptions import PolicyError
+from fairaudit.policy._check import check_rule
+from fairaudit.policy._outcome import PolicyOutcome
+from fairaudit.policy._rules import (
+    _DEFAULT_KEYS,
+    _POLICY_VERSION,
+    _TOP_KEYS,
+    Rule,
+    _known_metrics,
+    _needed,
+    _parse_rule,
+    _suggest,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fairaudit.metrics import GroupMetrics
+
+__all__ = ["Policy"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A versioned set of rules, loaded from YAML or a dict, checked against group metrics.
+
+    Parameters
+    ----------
+    rules : tuple of Rule
+        The rules, in file order.
+    name : str
+        Shown in reports and used as the JUnit test-suite name.
+    description : str or None
+        Free text shown in reports.
+    source : str or None
+        The file the policy was read from.
+    sha256 : str
+        SHA-256 of the normalized policy (canonical JSON of :meth:`to_dict` without
+        ``source``), so two files with the same rules have the same hash.
+
+    Examples
+    --------
+    >>> import fairaudit as fa
+    >>> policy = fa.Policy.from_dict({
+    ...     "version": 1,
+    ...     "rules": [{"metric": "selection_rate", "compare": "ratio", "min": 0.8}],
+    ... })
+    >>> [rule.label for rule in policy.rules]
+    ['selection_rate ratio >= 0.8']
+    >>> fa.Policy.from_dict({"version": 1, "rules": [{"metric": "selection_rate", "mni": 0.8}]})
+    Traceback (most recent call last):
+    ...
+    fairaudit.exceptions.PolicyError: policy: rule 1: unknown key 'mni'. Did you mean 'min'? Allowed keys: ...
+    """
+
+    rules: tuple[Rule, ...]
+    name: str = "policy"
+    description: str | None = None
+    source: str | None = None
+    sha256: str = field(default="", compare=False)
+
+    # ---------------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Policy:
+        """Build and validate a policy from a mapping (the parsed YAML).
+
+        Parameters
+        ----------
+        data : mapping
+            Keys ``version`` (must be 1), ``rules`` (a non-empty list), optional ``name``,
+            ``description`` and ``defaults`` (values for ``compare``, ``judge``,
+            ``min_group_size`` and ``method`` used by rules that do not set them).
+        source : str, optional
+            Where the data came from, for messages.
+
+        Returns
+        -------
+        Policy
+
+        Raises
+        ------
+        PolicyError
+            On any unknown key, missing key or bad value; the message names the rule and key.
+        """
+        where = source or "policy"
+        try:
+            return cls._from_dict(data, source=source)
+        except PolicyError as exc:
+            raise PolicyError(f"{where}: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, data: Any, *, source: str | None) -> Policy:
+        if not isinstance(data, Mapping):
+            raise PolicyError(
+                f"a policy is a mapping with keys 'version' and 'rules', got {type(data).__name__}."
+            )
+        for key in data:
+            if key not in _TOP_KEYS:
+                raise PolicyError(
+                    f"unknown top-level key {key!r}.{_suggest(str(key), _TOP_KEYS)} "
+                    f"Allowed keys: {', '.join(_TOP_KEYS)}."
+                )
+        version = data.get("version")
+        if version != _POLICY_VERSION or isinstance(version, bool):
+            raise PolicyError(
+                f"key 'version' must be {_POLICY_VERSION} (the policy format this fairaudit "
+                f"reads), got {version!r}; add 'version: 1' at the top of the file."
+            )
+        name = data.get("name", "policy")
+        if not isinstance(name, str) or not name:
+            raise PolicyError(f"key 'name' must be a non-empty string, got {name!r}.")
+        description = data.get("description")
+        if description is not None and not isinstance(description, str):
+            raise PolicyError(f"key 'description' must be text, got {description!r}.")
+        defaults = data.get("defaults") or {}
+        if not isinstance(defaults, Mapping):
+            raise PolicyError(f"key 'defaults' must be a mapping, got {defaults!r}.")
+        for key in defaults:
+            if key not in _DEFAULT_KEYS:
+                raise PolicyError(
+                    f"defaults: unknown key {key!r}.{_suggest(str(key), _DEFAULT_KEYS)} "
+                    f"Allowed keys: {', '.join(_DEFAULT_KEYS)}."
+                )
+        raw_rules = data.get("rules")
+        if not isinstance(raw_rules, list) or not raw_rules:
+            raise PolicyError(f"key 'rules' must be a non-empty list of rules, got {raw_rules!r}.")
+        known = _known_metrics()
+        rules = tuple(_parse_rule(r, i, defaults, known) for i, r in enumerate(raw_rules))
+        ids = [r.id for r in rules]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise PolicyError(f"rule ids must be unique, repeated: {', '.join(duplicated)}.")
+        policy = cls(rules=rules, name=name, description=description, source=source)
+        digest = sha256_json(policy._body())
+        object.__setattr__(policy, "sha256", digest)
+        return policy
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Policy:
+        """Read a policy from a YAML file (parsed with ``yaml.safe_load``).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The YAML file.
+
+        Returns
+        -------
+        Policy
+
+        Raises
+        ------
+        PolicyError
+            The file is missing, unreadable, not valid YAML, or not a valid policy.
+        """
+        yaml = import_optional("yaml", purpose="Policy.from_yaml()")
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise PolicyError(f"policy file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"cannot read policy file {path}: {exc}") from None
+        return cls.from_yaml_text(text, source=str(path), _yaml=yaml)
+
+    @classmethod
+    def from_yaml_text(cls, text: str, *, source: str | None = None, _yaml: Any = None) -> Policy:
+        """Parse a policy from YAML text (``yaml.safe_load``); see :meth:`from_yaml`.
+
+        Examples
+        --------
+        >>> policy = Policy.from_yaml_text('''
+        ... version: 1
+        ... rules:
+        ...   - {metric: selection_rate, compare: ratio, min: 0.8, max: 0.5}
+        ... ''')
+        Traceback (most recent call last):
+        ...
+        fairaudit.exceptions.PolicyError: policy: rule 1: impossible rule, 'min' (0.8) is greater than 'max' (0.5); no value can pass.
+        """
+        if _yaml is None:
+            _yaml = import_optional("yaml", purpose="Policy.from_yaml_text()")
+        where = source or "policy"
+        try:
+            data = _yaml.safe_load(text)
+        except _yaml.YAMLError as exc:
+            detail = " ".join(str(exc).split())
+            raise PolicyError(f"{where}: not valid YAML: {detail}") from None
+        if data is None:
+            raise PolicyError(f"{where}: the policy is empty; it needs 'version: 1' and 'rules'.")
+        return cls.from_dict(data, source=source)
+
+    # ---------------------------------------------------------------------------------------
+    def _body(self) -> dict[str, Any]:
+        return {
+            "version": _POLICY_VERSION,
+            "name": self.name,
+            "description": self.description,
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the normalized policy with its ``sha256`` and ``source`` (JSON-safe)."""
+        return {**self._body(), "sha256": self.sha256, "source": self.source}
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The registry metrics the rules need, in rule order without repeats.
+
+        ``equalized_odds`` needs ``true_positive_rate`` and ``false_positive_rate``.
+        """
+        return tuple(dict.fromkeys(m for r in self.rules for m in _needed(r.metric)))
+
+    def check(self, result: GroupMetrics) -> PolicyOutcome:
+        """Check every rule against a group-metrics result.
+
+        Parameters
+        ----------
+        result : GroupMetrics
+            From :func:`fairaudit.group_metrics` or :func:`fairaudit.audit`. Rules with
+            ``judge: interval`` need intervals (``n_boot > 0``).
+
+        Returns
+        -------
+        PolicyOutcome
+            ``passed`` is True only when every rule passed on every feature it applies to.
+            A rule that cannot be judged (the metric was not computed, no intervals, the
+            reference group missing or too small, a value undefined) gets status ``"error"``
+            and counts as not passed: a release gate must not pass by default.
+
+        Raises
+        ------
+        PolicyError
+            The result is not a GroupMetrics, or a rule names a sensitive feature the result
+            does not have.
+        """
+        if not (hasattr(result, "disparities") and hasattr(result, "by_group")):
+            raise PolicyError(
+                "Policy.check() needs a GroupMetrics (from fairaudit.group_metrics or "
+                f"fairaudit.audit), got {type(result).__name__}."
+            )
+        results = [r for rule in self.rules for r in check_rule(rule, result)]
+        return PolicyOutcome(policy=self, results=tuple(results))

@@ -1,0 +1,315 @@
+"""Policy rules: the YAML keys, their validation, and :class:`Rule` (the bottom of ``policy/``).
+
+Imports nothing from the other policy modules (``_rules`` -> ``_check`` -> ``_outcome`` ->
+``_policy``: each imports only the ones before it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fairaudit._results import json_safe
+from fairaudit.exceptions import PolicyError
+from fairaudit.metrics import METRIC_REGISTRY
+from fairaudit.metrics._aggregate import COMPOSITES, EQUALIZED_ODDS, parts_of
+
+__all__ = ["Rule"]
+
+_POLICY_VERSION = 1
+
+
+_COMPARES = ("ratio", "difference", "value")
+
+
+_JUDGES = ("estimate", "interval")
+
+
+_METHODS = ("between_groups", "to_overall")
+
+
+_RULE_KEYS = (
+    "id",
+    "description",
+    "metric",
+    "compare",
+    "min",
+    "max",
+    "reference_group",
+    "sensitive_feature",
+    "method",
+    "judge",
+    "min_group_size",
+)
+
+
+_DEFAULT_KEYS = ("compare", "judge", "min_group_size", "method")
+
+
+_TOP_KEYS = ("version", "name", "description", "defaults", "rules")
+
+
+def _suggest(key: str, allowed: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool | np.bool_)
+        and math.isfinite(float(value))
+    )
+
+
+# equalized odds is not a per-group metric but an aggregate of two (fairlearn's definition:
+# the larger of the TPR and FPR differences, the smaller of their ratios); GroupMetrics reports
+# it among its disparities when both are computed. Defined once, in metrics/_aggregate.py.
+_EQUALIZED_ODDS = EQUALIZED_ODDS
+
+
+def _known_metrics() -> list[str]:
+    return [*METRIC_REGISTRY, *COMPOSITES]
+
+
+def _needed(metric: str) -> tuple[str, ...]:
+    return parts_of(metric)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One threshold of a policy.
+
+    Build rules with :meth:`Policy.from_dict` or :meth:`Policy.from_yaml`, which validate them;
+    the fields mirror the YAML keys.
+
+    Attributes
+    ----------
+    id : str
+        Name of the rule in reports and JUnit output (default ``"rule-<n>"``).
+    metric : str
+        A metric name from :data:`fairaudit.metrics.METRIC_REGISTRY`.
+    compare : {"ratio", "difference", "value"}
+        ``ratio`` and ``difference`` compare groups (as ``GroupMetrics.disparities``);
+        ``value`` bounds the metric of every judged group.
+    min, max : float or None
+        Inclusive bounds; at least one is set.
+    reference_group : label, list of labels or None
+        Compare every group with this group instead of between all groups.
+    sensitive_feature : tuple of str or None
+        The feature(s) the rule applies to; ``None`` means each sensitive feature of the result
+        separately. Several names mean their intersection (all features of the result).
+    method : {"between_groups", "to_overall"}
+        Aggregation when there is no reference group (fairlearn's semantics).
+    judge : {"estimate", "interval"}
+        Judge the point estimate, or the end of the confidence interval that is worse for the
+        bound (the lower end against ``min``, the upper end against ``max``).
+    min_group_size : float
+        Groups with fewer samples (weighted count) are reported but not judged.
+    description : str or None
+        Free text shown in reports.
+    """
+
+    id: str
+    metric: str
+    compare: str = "ratio"
+    min: float | None = None
+    max: float | None = None
+    reference_group: Any = None
+    sensitive_feature: tuple[str, ...] | None = None
+    method: str = "between_groups"
+    judge: str = "estimate"
+    min_group_size: float = 0
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Short human description, e.g. ``"selection_rate ratio >= 0.8 vs Male"``."""
+        bounds = []
+        if self.min is not None:
+            bounds.append(f">= {self.min:g}")
+        if self.max is not None:
+            bounds.append(f"<= {self.max:g}")
+        what = self.metric if self.compare == "value" else f"{self.metric} {self.compare}"
+        text = f"{what} {' and '.join(bounds)}"
+        if self.compare == "value":
+            text += " in every group"
+        if self.reference_group is not None:
+            text += f" vs {_format_label(self.reference_group)}"
+        if self.judge == "interval":
+            text += " (interval)"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the rule as a JSON-safe dict (the normalized YAML keys)."""
+        return json_safe(
+            {
+                "id": self.id,
+                "metric": self.metric,
+                "compare": self.compare,
+                "min": self.min,
+                "max": self.max,
+                "reference_group": self.reference_group,
+                "sensitive_feature": (
+                    list(self.sensitive_feature) if self.sensitive_feature else None
+                ),
+                "method": self.method,
+                "judge": self.judge,
+                "min_group_size": self.min_group_size,
+                "description": self.description,
+            }
+        )
+
+
+def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequence[str]) -> Rule:
+    where = f"rule {index + 1}"
+    if not isinstance(raw, Mapping):
+        raise PolicyError(
+            f"{where}: expected a mapping of keys (metric, compare, min, ...), "
+            f"got {type(raw).__name__} {raw!r}."
+        )
+    if "id" in raw:
+        where = f"rule {index + 1} ({raw['id']!r})"
+    for key in raw:
+        if key not in _RULE_KEYS:
+            raise PolicyError(
+                f"{where}: unknown key {key!r}.{_suggest(str(key), _RULE_KEYS)} "
+                f"Allowed keys: {', '.join(_RULE_KEYS)}."
+            )
+    merged = {**defaults, **raw}
+
+    rule_id = merged.get("id", f"rule-{index + 1}")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise PolicyError(f"{where}: key 'id' must be a non-empty string, got {rule_id!r}.")
+
+    if "metric" not in merged:
+        raise PolicyError(f"{where}: key 'metric' is required (e.g. metric: selection_rate).")
+    metric = merged["metric"]
+    if not isinstance(metric, str) or metric not in known:
+        names = sorted(known)
+        raise PolicyError(
+            f"{where}: key 'metric': unknown metric {metric!r}.{_suggest(str(metric), names)} "
+            f"Known metrics: {', '.join(names)}."
+        )
+
+    def choice(key: str, allowed: Sequence[str], default: str) -> str:
+        value = merged.get(key, default)
+        if value not in allowed:
+            raise PolicyError(
+                f"{where}: key {key!r} must be one of {', '.join(map(repr, allowed))}, "
+                f"got {value!r}."
+            )
+        return str(value)
+
+    compare = choice("compare", _COMPARES, "ratio")
+    if metric == _EQUALIZED_ODDS and compare == "value":
+        raise PolicyError(
+            f"{where}: equalized_odds compares groups; use compare: ratio or difference "
+            "(or bound true_positive_rate and false_positive_rate with compare: value)."
+        )
+    judge = choice("judge", _JUDGES, "estimate")
+    method = choice("method", _METHODS, "between_groups")
+
+    bounds: dict[str, float | None] = {}
+    for key in ("min", "max"):
+        value = merged.get(key)
+        if value is not None and not _is_number(value):
+            raise PolicyError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
+        bounds[key] = None if value is None else float(value)
+    lo, hi = bounds["min"], bounds["max"]
+    if lo is None and hi is None:
+        raise PolicyError(f"{where}: set 'min' and/or 'max'; the rule has no bound to check.")
+    if lo is not None and hi is not None and lo > hi:
+        raise PolicyError(
+            f"{where}: impossible rule, 'min' ({lo:g}) is greater than 'max' ({hi:g}); "
+            "no value can pass."
+        )
+    if compare == "ratio" and lo is not None and lo > 1 and (hi is None or hi >= lo):
+        # min/max ratios never exceed 1, so such a rule can only fail.
+        raise PolicyError(
+            f"{where}: impossible rule, a ratio of the smaller to the larger rate is at most 1 "
+            f"but 'min' is {lo:g}."
+        )
+
+    min_group_size = merged.get("min_group_size", 0)
+    if not _is_number(min_group_size) or float(min_group_size) < 0:
+        raise PolicyError(
+            f"{where}: key 'min_group_size' must be a number >= 0, got {min_group_size!r}."
+        )
+
+    feature = merged.get("sensitive_feature")
+    features: tuple[str, ...] | None
+    if feature is None:
+        features = None
+    elif isinstance(feature, str) and feature:
+        features = (feature,)
+    elif (
+        isinstance(feature, list)
+        and feature
+        and all(isinstance(f, str) and f for f in feature)
+        and len(set(feature)) == len(feature)
+    ):
+        features = tuple(feature)
+    else:
+        raise PolicyError(
+            f"{where}: key 'sensitive_feature' must be a column name or a list of distinct "
+            f"column names, got {feature!r}."
+        )
+
+    reference = merged.get("reference_group")
+    if reference is not None:
+        if "method" in raw and raw["method"] != "between_groups":
+            raise PolicyError(
+                f"{where}: set either 'reference_group' or 'method', not both; a reference "
+                "group already says what every group is compared with."
+            )
+        if compare == "value":
+            raise PolicyError(
+                f"{where}: 'reference_group' has no meaning with compare: value; use ratio or "
+                "difference to compare with a reference group."
+            )
+        if isinstance(reference, list):
+            if features is None or len(features) != len(reference):
+                raise PolicyError(
+                    f"{where}: a list 'reference_group' names one label per feature of "
+                    "'sensitive_feature'; give both with the same length."
+                )
+            reference = tuple(reference)
+        elif isinstance(reference, Mapping | float) and not _is_number(reference):
+            raise PolicyError(
+                f"{where}: key 'reference_group' must be a group label, got {reference!r}."
+            )
+        elif features is not None and len(features) > 1:
+            raise PolicyError(
+                f"{where}: 'sensitive_feature' names {len(features)} features, so "
+                "'reference_group' must be a list with one label per feature."
+            )
+
+    description = merged.get("description")
+    if description is not None and not isinstance(description, str):
+        raise PolicyError(f"{where}: key 'description' must be text, got {description!r}.")
+
+    return Rule(
+        id=rule_id,
+        metric=metric,
+        compare=compare,
+        min=lo,
+        max=hi,
+        reference_group=reference,
+        sensitive_feature=features,
+        method=method,
+        judge=judge,
+        min_group_size=float(min_group_size),
+        description=description,
+    )
+
+
+def _format_label(label: Any) -> str:
+    if isinstance(label, tuple):
+        return " & ".join(str(v) for v in label)
+    return str(label)
