@@ -87,13 +87,14 @@ def _boundaries(data):
     X, y, model = data
     scores = model.predict_proba(X)[:, 1]
     return {
+        "group_metrics": lambda **kw: fa.group_metrics(y, y, sensitive_features=X["g"], **kw),
         "audit": lambda **kw: fa.audit(model, X, y, sensitive_features="g", **kw),
         "orthogonal_importance": lambda **kw: fa.orthogonal_importance(model, X, **kw),
         "leakage": lambda **kw: leakage(scores, X["g"], **kw),
     }
 
 
-@pytest.mark.parametrize("name", ["audit", "orthogonal_importance", "leakage"])
+@pytest.mark.parametrize("name", ["group_metrics", "audit", "orthogonal_importance", "leakage"])
 @pytest.mark.parametrize(
     ("kwargs", "exc", "message"),
     [
@@ -134,3 +135,11 @@ def test_wrap_and_estimators_share_the_checks(data):
     ]:
         with pytest.raises(exc, match=message):
             AdversarialDebiasingClassifier(**kwargs).fit(X[["a"]], y, sensitive_features=X["g"])
+
+
+def test_group_metrics_min_group_size_is_checked(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="min_group_size == -1, must be >= 0"):
+        fa.group_metrics(y, y, sensitive_features=X["g"], min_group_size=-1)
+    with pytest.raises(TypeError, match="min_group_size must be an instance of int, not float"):
+        fa.group_metrics(y, y, sensitive_features=X["g"], min_group_size=2.5)

@@ -166,6 +166,11 @@ def test_audit_multiclass_default_is_per_class(small):
         "true_positive_rate[1]",
         "true_positive_rate[2]",
     }
+    one = fa.audit(clf, X, y3, sensitive_features="g", pos_label=2, metrics=["true_positive_rate"])
+    assert one.task == "binary"
+    np.testing.assert_allclose(
+        one.by_group["true_positive_rate"], gm.by_group["true_positive_rate[2]"]
+    )
 
 
 def test_audit_label_only_models_need_a_hint_beyond_01(small):
@@ -205,3 +210,30 @@ def test_audit_calls_a_predictor_once_for_labels_and_scores(small):
     p = 1 / (1 + np.exp(-X["x"].to_numpy()))
     direct = fa.group_metrics(y, (p > 0.5).astype(int), y_score=p, sensitive_features=X[["g"]])
     np.testing.assert_allclose(gm.by_group.to_numpy(float), direct.by_group.to_numpy(float))
+
+
+def test_group_metrics_pos_label_on_many_classes_is_one_vs_rest():
+    """group_metrics(pos_label=...) on 9 classes: that class against the rest, as the CLI."""
+    rng = np.random.default_rng(5)
+    classes = np.array(["Private", "Self-emp", "Gov", "State", "Local", "Never", "NA", "X", "Y"])
+    y = rng.choice(classes, 900)
+    p = np.where(rng.random(900) < 0.6, y, rng.choice(classes, 900))
+    s = rng.choice(["a", "b"], 900)
+    gm = fa.group_metrics(y, p, sensitive_features=s, pos_label="Private")
+    direct = fa.group_metrics(
+        (y == "Private").astype(int), (p == "Private").astype(int), sensitive_features=s
+    )
+    np.testing.assert_allclose(gm.by_group.to_numpy(float), direct.by_group.to_numpy(float))
+    assert gm.pos_label == "Private"
+    # the per-class column of the multiclass result is the same number
+    multi = fa.group_metrics(y, p, sensitive_features=s, pos_label=None)
+    np.testing.assert_allclose(
+        multi.by_group["true_positive_rate[Private]"], gm.by_group["true_positive_rate"]
+    )
+    # left at its default, more than two labels are refused with the ways out
+    with pytest.raises(DataError, match=r"pass pos_label= one of them .* task='regression'"):
+        fa.group_metrics(y, p, sensitive_features=s)
+    # an explicit 1 on integer classes is one class against the rest too
+    yi, pi = np.searchsorted(np.sort(classes), y), np.searchsorted(np.sort(classes), p)
+    explicit = fa.group_metrics(yi, pi, sensitive_features=s, pos_label=1)
+    assert explicit.pos_label == 1
