@@ -18,6 +18,7 @@ from fairaudit.exceptions import DataError, MissingValueError
 __all__ = [
     "MAX_ARRAY_BYTES",
     "MAX_N_BOOT",
+    "MAX_N_PERMUTATIONS",
     "MAX_RANDOM_STATE",
     "as_1d",
     "as_frame",
@@ -29,6 +30,7 @@ __all__ = [
     "check_memory",
     "check_min_group_size",
     "check_n_boot",
+    "check_n_permutations",
     "check_no_missing",
     "check_random_state",
     "check_sample_weight",
@@ -40,6 +42,9 @@ __all__ = [
 #: of a 95% percentile bound is already below 0.1% of the interval's width at 10,000
 #: replicates; beyond 100,000 the time and memory only grow.
 MAX_N_BOOT = 100_000
+#: The most Monte Carlo permutations a test accepts: the p-value's resolution is
+#: ``1 / (n_permutations + 1)``; permutations are drawn in chunks, so this bounds time only.
+MAX_N_PERMUTATIONS = 10_000_000
 #: ``random_state`` ints are seeds in ``[0, 2**32 - 1]``, the range scikit-learn and numpy's
 #: legacy ``RandomState`` accept, so one seed means the same thing everywhere it is passed.
 MAX_RANDOM_STATE = 2**32 - 1
@@ -365,6 +370,22 @@ def check_n_boot(n_boot: Any, *, name: str = "n_boot", min_val: int = 0) -> int:
         "; 0 for no bootstrap." if min_val <= 0 else "."
     )
     return check_count(n_boot, name=name, min_val=min_val, max_val=MAX_N_BOOT, fix=fix)
+
+
+def check_n_permutations(n_permutations: Any, *, name: str = "n_permutations") -> int:
+    """Check a number of permutations: an int in ``[1, MAX_N_PERMUTATIONS]``.
+
+    Examples
+    --------
+    >>> check_n_permutations(10_000)
+    10000
+    >>> check_n_permutations(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_permutations == 0, must be >= 1. Use 1 to 10,000,000 permutations (10,000 resolve p-values down to 1e-4).
+    """
+    fix = f"Use 1 to {MAX_N_PERMUTATIONS:,} permutations (10,000 resolve p-values down to 1e-4)."
+    return check_count(n_permutations, name=name, min_val=1, max_val=MAX_N_PERMUTATIONS, fix=fix)
 
 
 def check_confidence(confidence: Any, *, name: str = "confidence") -> float:

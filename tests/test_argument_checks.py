@@ -143,3 +143,20 @@ def test_group_metrics_min_group_size_is_checked(data):
         fa.group_metrics(y, y, sensitive_features=X["g"], min_group_size=-1)
     with pytest.raises(TypeError, match="min_group_size must be an instance of int, not float"):
         fa.group_metrics(y, y, sensitive_features=X["g"], min_group_size=2.5)
+
+
+def test_weat_shares_the_checks():
+    from fairaudit._validation import check_n_permutations
+    from fairaudit.embeddings import WordVectors, weat
+
+    wv = WordVectors(["a", "b", "c", "d"], [[1, 0], [1, 0.1], [0, 1], [0.1, 1]])
+    sets = (["a"], ["c"], ["b"], ["d"])
+    for kwargs, exc, message in [
+        ({"n_permutations": 2.5}, TypeError, "n_permutations must be an instance of int"),
+        ({"n_permutations": 0}, ValueError, "n_permutations == 0, must be >= 1"),
+        ({"n_permutations": 10**9}, ValueError, "n_permutations == 1000000000, must be <="),
+        ({"ddof": -1}, ValueError, "ddof == -1, must be >= 0"),
+    ]:
+        with pytest.raises(exc, match=message):
+            weat(wv, *sets, **kwargs)
+    assert check_n_permutations(np.int32(7)) == 7
