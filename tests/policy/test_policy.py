@@ -364,6 +364,8 @@ def test_junit_parses_and_counts(toy):
     assert suite.get("name") == "gate <&>"
     cases = suite.findall("testcase")
     assert [c.get("name").split(":")[0] for c in cases] == ["ok [g]", "bad [g]", "err [g]"]
+    # a dotted path without spaces, as JUnit reporters expect
+    assert {c.get("classname") for c in cases} == {"fairaudit.policy.gate"}
     assert cases[0].find("failure") is None
     assert cases[0].find("error") is None
     assert "outside the maximum 0.1" in cases[1].find("failure").get("message")
@@ -425,3 +427,11 @@ def test_equalized_odds_rule_matches_fairlearn(adult_predictions):
     )
     with pytest.raises(PolicyError, match="equalized_odds compares groups"):
         _policy({"metric": "equalized_odds", "compare": "value", "min": 0.8})
+
+
+def test_junit_classname_has_no_spaces(toy):
+    outcome = _policy(
+        {"id": "ok", "metric": "selection_rate", "min": 0.3}, name="four-fifths rule (v2.1)"
+    ).check(toy)
+    case = ET.fromstring(outcome.to_junit()).find("testsuite/testcase")
+    assert case.get("classname") == "fairaudit.policy.four-fifths_rule_v2_1"
