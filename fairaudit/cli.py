@@ -311,8 +311,11 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
             f"--pos-label: {args.pos_label!r} is not a value of --target {args.target!r} "
             f"(values: {format_values(sorted(map(str, target_values)))})."
         )
-    # one-vs-rest: the positive class against every other value
+    # one-vs-rest: the positive class against every other value; the library does it when
+    # both columns spell the class alike, so that the result knows its positive class
     pred_pos = _parse_label(args.pos_label, pred_values)
+    if pred_pos is None or (pred_pos == pos and type(pred_pos) is type(pos)):
+        return y_true, y_pred, pos.item() if isinstance(pos, np.generic) else pos
     return (y_true == pos).astype(int), (y_pred == pred_pos).astype(int), 1
 
 
@@ -478,10 +481,12 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         warnings.simplefilter("always")
         try:
             gm = compute(list(args.metrics) if args.metrics else None)
-            missing = [m for m in (policy.metrics if policy else ()) if m not in gm.metrics]
+            # registry names (multiclass columns are "metric[class]")
+            have = list(dict.fromkeys(str(m).partition("[")[0] for m in gm.metrics))
+            missing = [m for m in (policy.metrics if policy else ()) if m not in have]
             if missing:
                 # the policy needs metrics beyond the defaults (or beyond --metrics): add them
-                gm = compute([*gm.metrics, *missing])
+                gm = compute([*have, *missing])
             marginals = [gm.marginal(f) for f in args.sensitive] if len(args.sensitive) > 1 else []
             outcome = policy.check(gm) if policy is not None else None
         except (FairauditError, ValueError, TypeError) as exc:

@@ -52,6 +52,7 @@ from fairaudit.policy._rules import (
     _needed,
     _parse_rule,
     _suggest,
+    split_class,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -247,9 +248,13 @@ class Policy:
     def metrics(self) -> tuple[str, ...]:
         """The registry metrics the rules need, in rule order without repeats.
 
-        ``equalized_odds`` needs ``true_positive_rate`` and ``false_positive_rate``.
+        ``equalized_odds`` needs ``true_positive_rate`` and ``false_positive_rate``; a
+        per-class rule (``true_positive_rate[Private]``) needs ``true_positive_rate``,
+        computed per class (``pos_label=None``) or for that class (``pos_label="Private"``).
         """
-        return tuple(dict.fromkeys(m for r in self.rules for m in _needed(r.metric)))
+        return tuple(
+            dict.fromkeys(split_class(m)[0] for r in self.rules for m in _needed(r.metric))
+        )
 
     def check(self, result: GroupMetrics) -> PolicyOutcome:
         """Check every rule against a group-metrics result.

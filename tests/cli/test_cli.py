@@ -424,3 +424,29 @@ def test_warnings_name_flags(folder):
     assert code == 0
     assert "or lower --min-group-size to silence" in err
     assert "min_group_size" not in err
+
+
+def test_per_class_policy_same_in_multiclass_and_one_vs_rest(folder, tmp_path):
+    policy = tmp_path / "private.yaml"
+    policy.write_text(
+        "version: 1\nname: per class\nrules:\n"
+        "  - {id: tpr, metric: 'true_positive_rate[Private]', compare: difference, max: 0.9}\n"
+    )
+    outputs = []
+    for extra in (["--task", "multiclass"], ["--pos-label", "Private"]):
+        code, out, _ = run(
+            "audit", folder / "weeks.csv", "--target", "cls", "--prediction", "pred_cls",
+            "--sensitive", "sex", "--policy", policy, "--quiet", *extra,
+        )  # fmt: skip
+        assert code == 0, out
+        outputs.append([line for line in out.splitlines() if "tpr" in line])
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0].split() == [
+        "PASS",
+        "tpr",
+        "[sex]:",
+        "true_positive_rate[Private]",
+        "difference",
+        "<=",
+        "0.9",
+    ]
