@@ -355,6 +355,7 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     import pandas as pd
 
     from fairaudit._validation import find_missing, format_values
+    from fairaudit.metrics._engines._labels import not_01_message
 
     for option, column in (("--target", args.target), ("--prediction", args.prediction)):
         rows = find_missing(frame[column])
@@ -398,20 +399,7 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
             ("--prediction", args.prediction, pred_values),
         ):
             if not is_01(values):
-                numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)
-                shown = [str(v) for v in sorted(values)] if numeric else sorted(map(str, values))
-                hint = (
-                    "give --task regression if they are quantities (counts, weeks), --task "
-                    f"multiclass for metrics per class, or --pos-label {shown[-1]!r} for one "
-                    "class against the rest"
-                    if numeric and len(values) > 2
-                    else f"name the positive class with --pos-label (e.g. --pos-label "
-                    f"{shown[-1]!r}), or give --task multiclass for metrics per class"
-                )
-                raise _UsageError(
-                    f"{option}: column {column!r} has values {format_values(shown)}, not 0/1; "
-                    f"{hint}."
-                )
+                raise _UsageError(not_01_message(option, column, values))
         return y_true.astype(int), y_pred.astype(int), 1
     pos = _parse_label(args.pos_label, target_values)
     if pos is None:
@@ -536,7 +524,10 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"'{item}/*.parquet'."
             )
     _progress(args, err, f"reading {data_text} ({args.engine})")
-    table = _count(args)
+    try:
+        table = _count(args)
+    except (FairauditError, ValueError, TypeError) as exc:
+        raise _UsageError(_in_flag_words(str(exc))) from exc
 
     inputs = {
         "data file": data_text,
