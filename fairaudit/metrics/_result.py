@@ -514,14 +514,22 @@ class GroupMetrics(ResultMixin):
             if np.isfinite(values).sum() < 2:
                 continue
             lo_i, hi_i = int(np.nanargmin(values)), int(np.nanargmax(values))
-            base = METRIC_REGISTRY.get(metric.split("[")[0])
-            label = base.label if base is not None else metric
-            text = (
-                f"{label}: {labels[lo_i]} {values[lo_i]:.3g} vs {labels[hi_i]} {values[hi_i]:.3g}"
-            )
+            name, _, cls = metric.partition("[")
+            base = METRIC_REGISTRY.get(name)
+            label = base.label if base is not None else name
+            if cls:  # one-vs-rest column of a multiclass result: say which class
+                label += f" of class {cls[:-1]}"
             row = between[between["metric"] == metric]
             ratio = float(row["value"].iloc[0]) if len(row) else np.nan
-            if np.isfinite(ratio):
+            finite = values[np.isfinite(values)]
+            if finite.min() == finite.max():
+                # no lowest and highest group to name: one sentence that says so
+                text = f"{label}: {finite[0]:.3g} in every group ({finite.size} groups)"
+            elif np.isfinite(ratio):
+                text = (
+                    f"{label}: {labels[lo_i]} {values[lo_i]:.3g} vs {labels[hi_i]} "
+                    f"{values[hi_i]:.3g}"
+                )
                 extra = f"ratio {ratio:.2f}"
                 lo, hi = float(row["lower"].iloc[0]), float(row["upper"].iloc[0])
                 if np.isfinite(lo):
@@ -529,7 +537,10 @@ class GroupMetrics(ResultMixin):
                 text += f" ({extra})"
             else:
                 diff = values[hi_i] - values[lo_i]
-                text += f" (difference {diff:.3g})"
+                text = (
+                    f"{label}: {labels[lo_i]} {values[lo_i]:.3g} vs {labels[hi_i]} "
+                    f"{values[hi_i]:.3g} (difference {diff:.3g})"
+                )
             data_only = metric == "base_rate"
             if data_only:
                 text += " - a property of the data, not of the model"
@@ -537,12 +548,33 @@ class GroupMetrics(ResultMixin):
         lines.sort(key=lambda t: (t[0], t[1]))
         small = self.by_group.index[self.by_group["count"].to_numpy() < self.min_group_size]
         out = [t for _, _, t in lines]
+        single = self._single_class_note()
+        if single:
+            out.insert(0, single)
         if len(small):
             out.append(
                 f"{len(small)} group(s) have fewer than {self.min_group_size} rows: "
                 f"{format_values([_label_text(g) for g in small])}; their estimates are unreliable."
             )
         return out
+
+    def _single_class_note(self) -> str | None:
+        """One sentence when every true label is the same class (binary task)."""
+        table = self._table
+        if table is None or self.task != "binary":
+            return None
+        cells = table.cell_n.reshape(table.n_groups, -1)  # per group: TN, FP, FN, TP
+        positives = int(cells[:, 2:].sum())
+        negatives = int(cells[:, :2].sum())
+        if positives and negatives:
+            return None
+        which = "positive" if positives else "negative"
+        undefined = "negatives" if positives else "positives"
+        return (
+            f"Every true label is {which} (pos_label={self.pos_label!r}): rates among actual "
+            f"{undefined} are undefined, and the others compare only how often each group's "
+            "predictions agree with that single class."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (the contract's common keys plus group-metric fields).

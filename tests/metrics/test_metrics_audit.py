@@ -237,3 +237,20 @@ def test_group_metrics_pos_label_on_many_classes_is_one_vs_rest():
     yi, pi = np.searchsorted(np.sort(classes), y), np.searchsorted(np.sort(classes), p)
     explicit = fa.group_metrics(yi, pi, sensitive_features=s, pos_label=1)
     assert explicit.pos_label == 1
+
+
+def test_summary_never_contradicts_itself():
+    """A single-class target, equal values, and multiclass columns each get a plain sentence."""
+    s = ["a", "b"] * 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fa.exceptions.UndefinedMetricWarning)
+        gm = fa.group_metrics(["b"] * 100, ["b"] * 100, sensitive_features=s, pos_label="b")
+    summary = gm._summary()
+    assert summary[0].startswith("Every true label is positive (pos_label='b')")
+    assert "Selection rate: 1 in every group (2 groups)" in summary
+    assert not any(" a 1 vs a 1" in line for line in summary)
+    rng = np.random.default_rng(2)
+    y = rng.choice(["P", "Q", "R"], 600)
+    multi = fa.group_metrics(y, y[::-1], sensitive_features=rng.choice(["a", "b"], 600),
+                             pos_label=None, metrics=["true_positive_rate"])  # fmt: skip
+    assert all(" of class " in line for line in multi._summary())
