@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairaudit._provenance import core_versions, sha256_array
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import (
     _from_foreign,
@@ -91,6 +92,107 @@ def _columns_from_data(data: Any, **columns: Any) -> dict[str, Any]:
                 )
         out[arg] = frame[wanted] if many else frame[names]
     return out
+
+
+def _in_memory(data: Any) -> bool:
+    module = type(data).__module__
+    return module.startswith(("pandas", "polars", "pyarrow"))
+
+
+def _aggregate_source(
+    data: Any,
+    *,
+    y: Any,
+    y_name: str,
+    sensitive: Any,
+    strata: Any,
+    weight: Any,
+    memory_limit: str | None,
+    threads: int | None,
+) -> tuple[Any, Any, Any, Any, np.ndarray]:
+    """Count rows per (label, groups, strata) in DuckDB: files, globs, relations, queries.
+
+    Only the aggregated rows come back (one per distinct combination), each with its number
+    of samples and, with weights, its sum of weights.
+    """
+    from fairaudit.metrics._engines._duckdb import open_source, q
+
+    def names(value: Any, arg: str, *, many: bool) -> list[str]:
+        if value is None:
+            return []
+        items = list(value) if many and isinstance(value, list | tuple) else [value]
+        for item in items:
+            if not isinstance(item, str):
+                raise TypeError(
+                    f"with data= given, {arg} must name columns of data (str), got "
+                    f"{type(item).__name__}; pass the column name, or leave data=None to pass "
+                    "arrays."
+                )
+        return items
+
+    y_col = names(y, y_name, many=False)[0] if y is not None else None
+    if y_col is None:
+        raise TypeError(f"{y_name} is required: the name of the label column of data.")
+    s_cols = names(sensitive, "sensitive_features", many=True)
+    t_cols = names(strata, "strata", many=True)
+    w_cols = names(weight, "sample_weight", many=False)
+    if not s_cols:
+        raise TypeError("sensitive_features must name at least one column of data.")
+    with open_source(
+        data, None, memory_limit=memory_limit, threads=threads, varchar=[*s_cols, *t_cols]
+    ) as (_, rel, described, _files):
+        available = [str(c) for c in rel.columns]
+        for arg, cols in (
+            (y_name, [y_col]),
+            ("sensitive_features", s_cols),
+            ("strata", t_cols),
+            ("sample_weight", w_cols),
+        ):
+            for c in cols:
+                if c not in available:
+                    import difflib
+
+                    close = difflib.get_close_matches(c, available, n=3)
+                    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                    raise DataError(
+                        f"{arg}={c!r} is not a column of {described}.{hint} Columns: "
+                        f"{format_values(available)}."
+                    )
+        keys = list(dict.fromkeys([y_col, *s_cols, *t_cols]))
+        key_sql = ", ".join(q(k) for k in keys)
+        w_sql = ""
+        if w_cols:
+            w = q(w_cols[0])
+            w_sql = (
+                f", sum({w}) AS __w, min({w}) AS __wmin, "
+                f"count(*) FILTER (WHERE {w} IS NULL) AS __wnull"
+            )
+        agg = rel.query(
+            "source", f"SELECT {key_sql}, count(*) AS __n{w_sql} FROM source GROUP BY ALL"
+        ).df()
+    missing_y = int(agg.loc[agg[y_col].isna(), "__n"].sum())
+    if missing_y:
+        raise DataError(
+            f"{y_name} column {y_col!r} has {missing_y} missing value(s); remove or impute "
+            "those rows."
+        )
+    if w_cols:
+        if int(agg["__wnull"].sum()):
+            raise DataError(
+                f"sample_weight column {w_cols[0]!r} has {int(agg['__wnull'].sum())} missing "
+                "value(s); remove or impute those rows."
+            )
+        if (agg["__wmin"] < 0).any():
+            raise DataError(f"sample_weight column {w_cols[0]!r} has negative weights.")
+    counts = agg["__n"].to_numpy(dtype=np.float64)
+    weights = agg["__w"].to_numpy(dtype=np.float64) if w_cols else None
+    return (
+        agg[y_col].reset_index(drop=True),
+        agg[s_cols].reset_index(drop=True),
+        agg[t_cols].reset_index(drop=True) if t_cols else None,
+        weights,
+        counts,
+    )
 
 
 def _refuse_names(**arrays: Any) -> None:
@@ -180,6 +282,7 @@ class _Table:
     views: tuple[_View, ...]
     classes: list[Any]
     strata: pd.Index | None
+    fingerprints: dict[str, Any]
 
 
 def _build_table(
@@ -189,6 +292,7 @@ def _build_table(
     sample_weight: Any,
     reference_group: Any,
     missing_groups: str,
+    row_counts: np.ndarray | None = None,
 ) -> _Table:
     values = as_values(y, name="y_true")
     n = len(values)
@@ -218,7 +322,15 @@ def _build_table(
     n_groups = len(used)
     code = (g_code * n_strata + s_code) * k + label_code
     size = n_groups * n_strata * k
-    cell_n = np.bincount(code, minlength=size).reshape(n_groups, n_strata, k)
+    if row_counts is None:  # one row per sample
+        cell_n = np.bincount(code, minlength=size).reshape(n_groups, n_strata, k)
+    else:  # rows already aggregated by an engine: each carries its number of samples
+        cell_n = (
+            np.bincount(code, weights=row_counts, minlength=size)
+            .round()
+            .astype(np.int64)
+            .reshape(n_groups, n_strata, k)
+        )
     cells: np.ndarray = (
         cell_n.astype(np.float64)
         if weight is None
@@ -226,7 +338,18 @@ def _build_table(
     )
     index, feature_codes = enc.labels(used)
     views = _views(index, feature_codes, enc.feature_names, reference_group)
-    return _Table(cells, cell_n, views, classes, s_index)
+    per_row = enc.feature_codes_of(enc.codes)
+    fingerprints = {
+        "algorithm": "sha256",
+        "y_true": sha256_array(values),
+        "sensitive_features": {
+            name: sha256_array(np.asarray(enc.feature_levels[j], dtype=object).take(per_row[:, j]))
+            for j, name in enumerate(enc.feature_names)
+        },
+        "strata": None if strata is None else sha256_array(s_code),
+        "sample_weight": None if weight is None else sha256_array(weight),
+    }
+    return _Table(cells, cell_n, views, classes, s_index, fingerprints)
 
 
 def _views(
@@ -395,8 +518,16 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.nda
 # ----------------------------------------------------------------------------- results
 
 
-def _fmt(v: float) -> str:
-    return "nan" if not math.isfinite(v) else f"{v:.3g}"
+def _label(group: Any) -> str:
+    """Return a group label as text; intersections joined with " & "."""
+    return " & ".join(map(str, group)) if isinstance(group, tuple) else str(group)
+
+
+def _ci(row: Any) -> str:
+    lo, hi = row["lower"], row["upper"]
+    if not (isinstance(lo, float) and math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    return f" [{lo:.3f}, {hi:.3f}]"
 
 
 @dataclass(frozen=True, eq=False)
@@ -416,6 +547,8 @@ class _BiasResult(ResultMixin):
     random_state: int | None
     interval_method: str
     notes: tuple[str, ...]
+    parameters: dict[str, Any]
+    provenance: dict[str, Any]
 
     _kind = "data_bias"
 
@@ -460,32 +593,79 @@ class _BiasResult(ResultMixin):
             )
         return float(rows["value"].iloc[0])
 
+    def _summary(self) -> list[str]:
+        """One sentence per sensitive feature: the largest label gap and the smallest group."""
+        t = self.table
+        out = []
+        for feature in dict.fromkeys(t["sensitive_feature"]):
+            rows = t[t["sensitive_feature"] == feature]
+            vs = "the rest" if self.comparison == REST else "the reference group"
+            parts = []
+            dpl = rows[rows["measure"] == "label_proportion_difference"].dropna(subset=["value"])
+            if len(dpl):
+                top = dpl.loc[dpl["value"].idxmax()]
+                share = "fewer" if top["value"] > 0 else "more"
+                parts.append(
+                    f"{_label(top['group'])} has the lowest share of positive labels, "
+                    f"{abs(top['value']):.3f} {share} than {vs} (DPL {top['value']:.3f}{_ci(top)})"
+                )
+            ci = rows[rows["measure"] == "class_imbalance"].dropna(subset=["value"])
+            if len(ci):
+                top = ci.loc[ci["value"].idxmax()]
+                parts.append(
+                    f"the least represented group is {_label(top['group'])} "
+                    f"({int(top['count']):,} rows; CI {top['value']:.3f})"
+                )
+            tvd = rows[rows["measure"] == "total_variation_distance"].dropna(subset=["value"])
+            if len(tvd) and not len(dpl):
+                top = tvd.loc[tvd["value"].idxmax()]
+                parts.append(
+                    f"the label distribution of {_label(top['group'])} differs most from {vs} "
+                    f"(TVD {top['value']:.3f}{_ci(top)})"
+                )
+            cdd = rows[rows["measure"] == _CDD].dropna(subset=["value"])
+            if len(cdd):
+                top = cdd.loc[cdd["value"].idxmax()]
+                parts.append(
+                    f"within strata, {_label(top['group'])} is the most over-represented among "
+                    f"negative labels (CDDL {top['value']:.3f}{_ci(top)})"
+                )
+            if parts:
+                out.append(f"{feature}: " + "; ".join(parts) + ".")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict (``kind``, ``schema_version``, rows, measure definitions).
+        """Return a JSON-safe dict with the common result keys of fairaudit.
 
         Returns
         -------
         dict
-            Keys ``kind``, ``schema_version``, ``measures``, ``sensitive_features``,
-            ``classes``, ``pos_label``, ``comparison``, ``strata``, ``n_samples``, ``n_boot``,
-            ``confidence``, ``random_state``, ``interval_method``, ``notes``, ``rows`` (the
-            long table; groups as text, intersections joined with ``" & "``) and
-            ``measure_info`` (formula, ideal, range, direction, limitations per measure).
+            ``kind``, ``schema_version``, ``title``, ``summary`` (sentences), ``parameters``,
+            ``table`` (the long table as records; groups as text, intersections joined with
+            ``" & "``), ``provenance`` (versions and SHA-256 fingerprints of the inputs), and
+            ``measures``, ``sensitive_features``, ``classes``, ``pos_label``, ``comparison``,
+            ``strata``, ``n_samples``, ``n_boot``, ``confidence``, ``interval_method``,
+            ``notes``, ``measure_info`` (formula, ideal, range, direction, limitations).
         """
         rows = []
         for rec in self.table.to_dict("records"):
-            g = rec["group"]
-            rec["group"] = " & ".join(map(str, g)) if isinstance(g, tuple) else str(g)
-            rec["reference"] = (
-                " & ".join(map(str, rec["reference"]))
-                if isinstance(rec["reference"], tuple)
-                else str(rec["reference"])
-            )
+            rec["group"] = _label(rec["group"])
+            rec["reference"] = _label(rec["reference"])
             rows.append(rec)
+        title = (
+            "Data bias (labels, before any model)"
+            if self._kind == "data_bias"
+            else "Conditional demographic disparity"
+        )
         return json_safe(
             {
                 "kind": self._kind,
                 "schema_version": 1,
+                "title": title,
+                "summary": self._summary() + list(self.notes),
+                "parameters": self.parameters,
+                "table": rows,
+                "provenance": self.provenance,
                 "measures": list(self.measures),
                 "sensitive_features": list(self.sensitive_features),
                 "classes": list(self.classes),
@@ -495,10 +675,8 @@ class _BiasResult(ResultMixin):
                 "n_samples": self.n_samples,
                 "n_boot": self.n_boot,
                 "confidence": self.confidence,
-                "random_state": self.random_state,
                 "interval_method": self.interval_method,
                 "notes": list(self.notes),
-                "rows": rows,
                 "measure_info": {m: BIAS_MEASURES[m].to_dict() for m in self.measures},
             }
         )
@@ -532,7 +710,7 @@ class _BiasResult(ResultMixin):
                 f"{list(self.measures)}, features: {sorted(set(self.table['sensitive_feature']))}."
             )
         ax = get_axes(ax)
-        labels = [" & ".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in t["group"]]
+        labels = [_label(g) for g in t["group"]]
         # plain text: a group name must never be read as mathtext
         labels = [s.replace("$", r"\$") for s in labels]
         y = np.arange(len(t))
@@ -676,9 +854,12 @@ def _compute(
     data: Any,
     y_name: str,
     cls: type[_BiasResult],
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> _BiasResult:
     _check_scalar_args(n_boot, confidence, min_group_size)
-    if data is not None:
+    row_counts = None
+    if data is not None and _in_memory(data):
         cols = _columns_from_data(
             data,
             **{y_name: y},
@@ -688,6 +869,17 @@ def _compute(
         )
         y, sensitive_features = cols[y_name], cols["sensitive_features"]
         strata, sample_weight = cols["strata"], cols["sample_weight"]
+    elif data is not None:
+        y, sensitive_features, strata, sample_weight, row_counts = _aggregate_source(
+            data,
+            y=y,
+            y_name=y_name,
+            sensitive=sensitive_features,
+            strata=strata,
+            weight=sample_weight,
+            memory_limit=memory_limit,
+            threads=threads,
+        )
     else:
         _refuse_names(**{y_name: y}, sample_weight=sample_weight)
     if measures is None:
@@ -705,7 +897,7 @@ def _compute(
         )
     rng = as_generator(random_state)
     table = _build_table(
-        y, sensitive_features, strata, sample_weight, reference_group, missing_groups
+        y, sensitive_features, strata, sample_weight, reference_group, missing_groups, row_counts
     )
     positive = _positive_mask(table.classes, pos_label, any(m in _NEEDS_POSITIVE for m in chosen))
     has_strata = table.strata is not None
@@ -803,6 +995,23 @@ def _compute(
             "(SageMaker Clarify drops such labels instead)."
         )
     names = enc_names(table)
+    parameters = {
+        "measures": list(chosen),
+        "pos_label": pos_label,
+        "reference_group": reference_group,
+        "n_boot": int(n_boot),
+        "confidence": float(confidence),
+        "random_state": random_state if isinstance(random_state, int) else None,
+        "min_group_size": int(min_group_size),
+        "missing_groups": missing_groups,
+        "weighted": sample_weight is not None,
+        "n_samples": int(table.cell_n.sum()),
+    }
+    provenance = {
+        "parameters": parameters,
+        "versions": core_versions(),
+        "fingerprints": table.fingerprints,
+    }
     return cls(
         table=frame,
         measures=tuple(chosen),
@@ -826,6 +1035,8 @@ def _compute(
             else "none"
         ),
         notes=tuple(notes),
+        parameters=parameters,
+        provenance=provenance,
     )
 
 
@@ -864,6 +1075,8 @@ def data_bias(
     min_group_size: int = 30,
     missing_groups: str = "error",
     data: Any = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> DataBias:
     """Measure bias in the labels before any model exists (Clarify's pre-training measures).
 
@@ -900,9 +1113,14 @@ def data_bias(
         Groups with fewer rows are named in a ``SmallGroupWarning``.
     missing_groups : {"error", "separate"}, default="error"
         What to do with missing values in a sensitive feature or stratum.
-    data : DataFrame (pandas, polars or pyarrow), optional
+    data : table, path, glob, list of files, DuckDB relation or (connection, query), optional
         With ``data``, ``y_true``, ``sensitive_features``, ``strata`` and ``sample_weight``
-        are column names.
+        are column names. pandas, polars and pyarrow tables are read in memory; files
+        (CSV, TSV, Parquet, gzip; globs) and DuckDB sources are counted by DuckDB out of core
+        (sensitive and strata columns read as the text in the file), and only the counts
+        come back.
+    memory_limit, threads : optional
+        DuckDB's settings for file and DuckDB sources (e.g. ``"2GB"``, 2).
 
     Returns
     -------
@@ -962,6 +1180,8 @@ def data_bias(
         data=data,
         y_name="y_true",
         cls=DataBias,
+        memory_limit=memory_limit,
+        threads=threads,
     )
     assert isinstance(out, DataBias)
     return out
@@ -981,6 +1201,8 @@ def conditional_demographic_disparity(
     min_group_size: int = 30,
     missing_groups: str = "error",
     data: Any = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> ConditionalDemographicDisparity:
     """Conditional demographic disparity of decisions (CDDPL), or of labels (CDDL).
 
@@ -1012,8 +1234,10 @@ def conditional_demographic_disparity(
         Groups with fewer rows are named in a ``SmallGroupWarning``.
     missing_groups : {"error", "separate"}, default="error"
         What to do with missing values in a sensitive feature or stratum.
-    data : DataFrame, optional
-        With ``data``, the arguments above name its columns.
+    data : table, path, glob, list of files, DuckDB relation or (connection, query), optional
+        With ``data``, the arguments above name its columns (as in :func:`data_bias`).
+    memory_limit, threads : optional
+        DuckDB's settings for file and DuckDB sources.
 
     Returns
     -------
@@ -1050,6 +1274,8 @@ def conditional_demographic_disparity(
         data=data,
         y_name="y_pred",
         cls=ConditionalDemographicDisparity,
+        memory_limit=memory_limit,
+        threads=threads,
     )
     assert isinstance(out, ConditionalDemographicDisparity)
     return out
