@@ -19,8 +19,11 @@ from fairaudit._validation import (
     align_on_index,
     as_1d,
     as_generator,
+    check_batch_size,
     check_consistent_length,
+    check_count,
     check_one_label_type,
+    check_random_state,
     check_sample_weight,
     format_values,
 )
@@ -55,22 +58,6 @@ def _check_layer_sizes(value: Any, name: str) -> None:
         raise ValueError(
             f"{name} must hold positive ints (units per hidden layer), got {value!r}; "
             f"bad entries: {format_values(bad)}."
-        )
-
-
-def _check_random_state(random_state: Any) -> None:
-    """None, a numpy Generator or a non-negative int (numpy refuses negative seeds)."""
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(
-            "random_state must be None, a non-negative int or a numpy.random.Generator, "
-            f"got {type(random_state).__name__} {random_state!r}."
-        )
-    if random_state < 0:
-        raise ValueError(
-            f"random_state must be a non-negative int (a seed), got {random_state}; pass e.g. "
-            "random_state=0, or None for a fresh seed."
         )
 
 
@@ -274,7 +261,8 @@ class _AdversarialBase(BaseEstimator):
                 raise ValueError(
                     f"{name} must be a finite number >= 0{_or_auto(name)}, got {value!r}."
                 )
-        for name in ("batch_size", "epochs", "adversary_steps", "n_iter_no_change"):
+        check_batch_size(self.batch_size, allow_none=False)
+        for name in ("epochs", "adversary_steps", "n_iter_no_change"):
             value = getattr(self, name)
             if name == "adversary_steps" and isinstance(value, str) and value == "auto":
                 continue
@@ -282,17 +270,15 @@ class _AdversarialBase(BaseEstimator):
                 raise TypeError(
                     f"{name} must be an integer >= 1{_or_auto(name)}, got the str {value!r}."
                 )
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+            check_count(value, name=name, min_val=1)
         if self.predictor is None:
             _check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
         if self.adversary is None:
             _check_layer_sizes(self.adversary_hidden_layer_sizes, "adversary_hidden_layer_sizes")
-        _check_random_state(self.random_state)
+        check_random_state(self.random_state)
         if not isinstance(self.device, str):
             raise TypeError(f"device must be a str such as 'cpu' or 'cuda', got {self.device!r}.")
-        if not isinstance(self.warmup_epochs, numbers.Integral) or self.warmup_epochs < 0:
-            raise ValueError(f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}.")
+        check_count(self.warmup_epochs, name="warmup_epochs", min_val=0)
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(
                 f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."

@@ -670,10 +670,19 @@ class GroupMetrics(ResultMixin):
             values = self.by_group[metric].to_numpy(dtype=float)[supported]
             if table is None or np.isfinite(values).sum() < 2:
                 continue
-            base = METRIC_REGISTRY.get(metric.split("[")[0])
+            stem, _, cls = metric.partition("[")
+            base = METRIC_REGISTRY.get(stem)
             name = base.name if base is not None else metric
             label = base.label if base is not None else metric
+            if cls:  # one-vs-rest column of a multiclass result: say which class
+                label += f" of class {cls[:-1]}"
             tier = _SUMMARY_TIER.get(name, 0)
+            finite = values[np.isfinite(values)]
+            if finite.min() == finite.max():
+                # no lowest and highest group to name: one sentence that says so
+                text = f"{label}: {finite[0]:.3g} in every group ({finite.size} groups)"
+                lines.append((tier, 0.0, text))
+                continue
             lo_i, hi_i = int(np.nanargmin(values)), int(np.nanargmax(values))
             lo_label, hi_label = labels[supported[lo_i]], labels[supported[hi_i]]
             rows = table[(table["metric"] == metric) & (table["method"] == "between_groups")]

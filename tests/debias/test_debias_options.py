@@ -63,7 +63,7 @@ def test_clear_errors_for_device_layers_and_seed():
         fit(hidden_layer_sizes=(32, 0))
     with pytest.raises(TypeError, match="adversary_hidden_layer_sizes"):
         fit(adversary_hidden_layer_sizes=16)
-    with pytest.raises(ValueError, match=r"random_state must be a non-negative int.*-1"):
+    with pytest.raises(ValueError, match=r"random_state == -1, must be >= 0"):
         fit(random_state=-1)
     with pytest.raises(TypeError, match="random_state"):
         fit(random_state=1.5)
