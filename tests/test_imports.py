@@ -7,7 +7,19 @@ import sys
 
 import pytest
 
-HEAVY = ["torch", "matplotlib", "shap", "jinja2", "duckdb", "fairlearn", "aif360", "tensorflow"]
+HEAVY = [
+    "torch",
+    "matplotlib",
+    "shap",
+    "jinja2",
+    "duckdb",
+    "httpx",
+    "pyspark",
+    "prometheus_client",
+    "fairlearn",
+    "aif360",
+    "tensorflow",
+]
 
 
 def _imported_after(statement: str) -> set[str]:

@@ -7,7 +7,6 @@ formats. The HTML (:mod:`._html`) and Markdown (:mod:`._markdown`) renderers dra
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,8 +14,6 @@ from typing import Any
 from fairaudit.report._svg import _plot_svg
 
 __all__ = ["format_value"]
-
-logger = logging.getLogger("fairaudit.report._render")
 
 _MAX_TABLE_ROWS = 200
 _N_HIGHLIGHTS = 8
