@@ -25,7 +25,7 @@ from fairaudit._validation import format_values as _format_values
 from fairaudit.exceptions import DataError as _DataError
 from fairaudit.exceptions import ModelError as _ModelError
 
-__all__ = ["WrappedModel", "wrap"]
+__all__ = ["ModelKind", "ResponseMethod", "Task", "WrappedModel", "wrap"]
 
 logger = logging.getLogger(__name__)
 

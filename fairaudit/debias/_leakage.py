@@ -21,7 +21,7 @@ from fairaudit.exceptions import DataError
 __all__ = ["LeakageResult", "leakage"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LeakageResult(ResultMixin):
     """How well a fresh probe recovers z from a model's outputs on held-out rows.
 
@@ -61,6 +61,15 @@ class LeakageResult(ResultMixin):
     n_boot: int
     confidence: float
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "auc": self.auc,
+            "lower": self.lower,
+            "upper": self.upper,
+            "chance": self.chance,
+            "n_test": self.n_test,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per statistic.

@@ -55,7 +55,7 @@ def _stratified_sample(
     return np.sort(np.concatenate(picked))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ShapByGroup(ResultMixin):
     """SHAP attributions per group and the split of the output gap between groups.
 
@@ -106,6 +106,15 @@ class ShapByGroup(ResultMixin):
     n_samples: int
     n_background: int
     random_state: int | None
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "feature": self.sensitive_feature,
+            "groups": len(self.counts),
+            "reference_group": self.reference_group,
+            "features": self.mean_abs.shape[1],
+            "algorithm": self.algorithm,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per group and feature.

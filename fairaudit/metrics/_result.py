@@ -35,7 +35,7 @@ __all__ = ["GroupMetrics", "Method"]
 Method = Literal["between_groups", "to_overall"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class GroupMetrics(ResultMixin):
     """Metrics per group (one sensitive feature or their intersection), with uncertainty.
 
@@ -110,6 +110,15 @@ class GroupMetrics(ResultMixin):
     _replicates: Replicates | None = field(default=None, repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "groups": len(self.by_group),
+            "features": list(self.sensitive_feature_names),
+            "metrics": list(self.metrics),
+            "n_boot": self.n_boot,
+        }
 
     def _group_position(self, group: Any, *, argument: str = "reference_group") -> int:
         index = self.by_group.index
@@ -597,21 +606,29 @@ class GroupMetrics(ResultMixin):
             }
         )
 
-    def plot(self, metric: str | None = None, *, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, *, metric: str | None = None) -> Any:
         """Bar per group for one metric, with interval whiskers and the overall value.
 
         Parameters
         ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None. (A metric name given here, as
+            ``gm.plot("selection_rate")`` did before ``ax`` came first, is read as ``metric``.)
         metric : str, optional
             Column of ``by_group``; defaults to the first metric.
-        ax : matplotlib Axes, optional
-            Where to draw; a new figure when None.
 
         Returns
         -------
         matplotlib.axes.Axes
             The Axes drawn on.
         """
+        if isinstance(ax, str):
+            if metric is not None:
+                raise TypeError(
+                    f"plot() got the metric twice ({ax!r} and metric={metric!r}); pass "
+                    "plot(ax, metric=...)."
+                )
+            ax, metric = None, ax
         metric = self.metrics[0] if metric is None else metric
         if metric not in self.metrics:
             raise ValueError(

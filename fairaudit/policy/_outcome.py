@@ -23,7 +23,7 @@ __all__ = ["PolicyOutcome"]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PolicyOutcome(ResultMixin):
     """The result of :meth:`Policy.check`: one :class:`RuleResult` per rule and feature.
 
@@ -37,6 +37,14 @@ class PolicyOutcome(ResultMixin):
 
     policy: Policy
     results: tuple[RuleResult, ...]
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy.name,
+            "passed": self.passed,
+            "checks": len(self.results),
+            "failed": len(self.failures),
+        }
 
     @property
     def passed(self) -> bool:
