@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_REPR", "ResultMixin", "get_axes", "json_safe"]
+__all__ = ["MAX_REPR", "ResultMixin", "get_axes", "json_safe", "records"]
 
 
 def json_safe(obj: Any) -> Any:
@@ -56,6 +56,17 @@ def json_safe(obj: Any) -> Any:
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     return str(obj)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as dicts keyed by column (``to_dict(orient="records")``).
+
+    Examples
+    --------
+    >>> records(pd.DataFrame({"a": [1, 2]}))
+    [{'a': 1}, {'a': 2}]
+    """
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def get_axes(ax: Any = None) -> Any:

@@ -211,10 +211,10 @@ def leakage(
     >>> from fairaudit.debias import leakage
     >>> rng = np.random.default_rng(0)
     >>> z = rng.integers(0, 2, 2000)
-    >>> leaky = leakage(z + rng.normal(size=2000), z, random_state=0)
+    >>> leaky = leakage(z + rng.normal(size=2000), z, n_boot=0, random_state=0)
     >>> leaky.auc > 0.7
     True
-    >>> clean = leakage(rng.normal(size=2000), z, random_state=0)
+    >>> clean = leakage(rng.normal(size=2000), z, n_boot=0, random_state=0)
     >>> abs(clean.auc - 0.5) < 0.05
     True
     """

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from fairaudit._payloads import (
+    DisparityPayload,
+    GroupEntryPayload,
+    GroupMetricsPayload,
+    MetricInfoPayload,
+)
 from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import records as _records
 from fairaudit._validation import format_values
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._aggregate import (
@@ -553,7 +560,7 @@ class GroupMetrics(ResultMixin):
             )
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> GroupMetricsPayload:
         """JSON-safe dictionary (the contract's common keys plus group-metric fields).
 
         Returns
@@ -567,11 +574,11 @@ class GroupMetrics(ResultMixin):
             ``metric_info`` ({metric: {"label", "description", "ideal", "direction", ...}}),
             ``provenance``.
         """
-        groups = []
+        groups: list[GroupEntryPayload] = []
         names = list(self.sensitive_feature_names)
         for pos, label in enumerate(self.by_group.index):
             values = label if isinstance(label, tuple) else (label,)
-            entry: dict[str, Any] = {
+            entry: GroupEntryPayload = {
                 "group": dict(zip(names, values, strict=True)),
                 "count": int(self.by_group["count"].iloc[pos]),
                 "values": {m: self.by_group[m].iloc[pos] for m in self.metrics},
@@ -582,29 +589,32 @@ class GroupMetrics(ResultMixin):
                 entry["lower"] = {m: self.ci[(m, "lower")].iloc[pos] for m in self.metrics}
                 entry["upper"] = {m: self.ci[(m, "upper")].iloc[pos] for m in self.metrics}
             groups.append(entry)
-        info: dict[str, Any] = {}
+        info: dict[str, MetricInfoPayload] = {}
         for m in self.metrics:
             base = m.split("[")[0]
-            info[m] = METRIC_REGISTRY[base].to_dict() if base in METRIC_REGISTRY else {}
+            info[m] = (
+                cast(MetricInfoPayload, METRIC_REGISTRY[base].to_dict())
+                if base in METRIC_REGISTRY
+                else {}
+            )
         if self._has_eo():
-            info[EQUALIZED_ODDS] = dict(EQUALIZED_ODDS_INFO)
-        return json_safe(
-            {
-                "kind": "group_metrics",
-                "schema_version": 1,
-                "title": self._title(),
-                "summary": self._summary(),
-                "parameters": self.provenance.get("parameters", {}),
-                "table": self.to_frame().to_dict(orient="records"),
-                "sensitive_features": names,
-                "metrics": list(self.metrics),
-                "overall": {m: self.overall[m] for m in [*self.metrics, "count"]},
-                "groups": groups,
-                "disparities": self.disparities().to_dict(orient="records"),
-                "metric_info": info,
-                "provenance": self.provenance,
-            }
-        )
+            info[EQUALIZED_ODDS] = cast(MetricInfoPayload, dict(EQUALIZED_ODDS_INFO))
+        payload: GroupMetricsPayload = {
+            "kind": "group_metrics",
+            "schema_version": 1,
+            "title": self._title(),
+            "summary": self._summary(),
+            "parameters": self.provenance.get("parameters", {}),
+            "table": _records(self.to_frame()),
+            "sensitive_features": names,
+            "metrics": list(self.metrics),
+            "overall": {m: self.overall[m] for m in [*self.metrics, "count"]},
+            "groups": groups,
+            "disparities": cast(list[DisparityPayload], _records(self.disparities())),
+            "metric_info": info,
+            "provenance": self.provenance,
+        }
+        return cast(GroupMetricsPayload, json_safe(payload))
 
     def plot(self, ax: Any = None, *, metric: str | None = None) -> Any:
         """Bar per group for one metric, with interval whiskers and the overall value.
