@@ -17,18 +17,20 @@ from fairaudit import datasets, debias, embeddings, exceptions, importance, metr
 from fairaudit._audit import audit
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
-from fairaudit.metrics import GroupMetrics, group_metrics
+from fairaudit.metrics import DataBias, GroupMetrics, data_bias, group_metrics
 from fairaudit.models import WrappedModel, wrap
 from fairaudit.policy import Policy
 from fairaudit.report import Report
 
 __all__ = [
+    "DataBias",
     "GroupMetrics",
     "Policy",
     "Report",
     "WrappedModel",
     "__version__",
     "audit",
+    "data_bias",
     "datasets",
     "debias",
     "embeddings",

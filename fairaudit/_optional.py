@@ -17,7 +17,9 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "yaml": ("pyyaml", "report"),
     "tqdm": ("tqdm", "progress"),
     "tqdm.auto": ("tqdm", "progress"),
-    "duckdb": ("duckdb", "duckdb"),
+    "duckdb": ("duckdb", "all"),
+    "pyspark": ("pyspark", "spark"),
+    "pyspark.sql": ("pyspark", "spark"),
     "fairlearn": ("fairlearn", "peers"),
     "aif360": ("aif360", "peers"),
 }

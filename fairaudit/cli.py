@@ -77,7 +77,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "columns of a CSV or Parquet file, by the sensitive columns; check them against a "
         "policy; write HTML/JSON/JUnit reports.",
     )
-    audit.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
+    audit.add_argument(
+        "data",
+        metavar="DATA",
+        nargs="+",
+        help="CSV/TSV (optionally .gz or .zip) or Parquet file(s), or a quoted glob such as "
+        "'big/*.parquet'",
+    )
     audit.add_argument("--target", required=True, metavar="COL", help="true labels column")
     audit.add_argument("--prediction", required=True, metavar="COL", help="predicted labels column")
     audit.add_argument(
@@ -148,6 +154,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="stdout: a text summary (default) or the report JSON",
     )
     audit.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    audit.add_argument(
+        "--engine",
+        choices=("duckdb", "spark", "pandas"),
+        default="duckdb",
+        help="who reads the rows: DuckDB (default; out of core, never loads the file), Spark "
+        "(--spark-master), or pandas (loads the file into memory)",
+    )
+    audit.add_argument(
+        "--spark-master", metavar="URL", help="Spark master for --engine spark (e.g. local[4])"
+    )
+    audit.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
+    )
+    audit.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
 
     check = commands.add_parser(
         "validate-policy",
@@ -162,7 +184,7 @@ def _build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_table(path_text: str) -> Any:
+def _read_table(path_text: str, sensitive: Sequence[str] = ()) -> Any:
     import pandas as pd
 
     path = Path(path_text)
@@ -182,7 +204,12 @@ def _read_table(path_text: str) -> Any:
             raise _UsageError(f"DATA: cannot read {path_text} as Parquet: {exc}") from None
     elif name.endswith(_CSV_SUFFIXES):
         try:
-            frame = pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
+            # sensitive columns as the text in the file: only an empty field is missing
+            frame = pd.read_csv(
+                path,
+                sep="\t" if name.endswith(".tsv") else ",",
+                converters={c: _text_or_missing for c in sensitive},
+            )
         except pd.errors.EmptyDataError:
             raise _UsageError(f"DATA: {path_text} is empty.") from None
         except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -196,6 +223,76 @@ def _read_table(path_text: str) -> Any:
     if len(frame) == 0:
         raise _UsageError(f"DATA: {path_text} has a header but no rows.")
     return frame
+
+
+def _count(args: argparse.Namespace) -> Any:
+    """Count the DATA files into a table, by the chosen engine."""
+    import fairaudit as fa
+
+    if args.engine == "pandas":
+        if len(args.data) != 1:
+            raise _UsageError(
+                "DATA: --engine pandas reads one file; use --engine duckdb for several."
+            )
+        frame = _read_table(args.data[0], list(args.sensitive))
+        columns = [
+            ("--target", args.target),
+            ("--prediction", args.prediction),
+            *((("--score", args.score),) if args.score else ()),
+            *(("--sensitive", c) for c in args.sensitive),
+        ]
+        for option, column in columns:
+            _check_column(frame, column, option, args.data[0])
+        y_true, y_pred, pos_label = _labels(frame, args)
+        return fa.metrics.count_table(
+            y_true,
+            y_pred,
+            sensitive_features=frame[list(args.sensitive)],
+            y_score=frame[args.score] if args.score else None,
+            pos_label=pos_label,
+            task="binary",
+        )
+    from fairaudit.metrics._engines._duckdb import SourceError
+    from fairaudit.metrics._engines._files import scan_files
+
+    if args.engine != "spark" and args.spark_master:
+        raise _UsageError("--spark-master needs --engine spark.")
+    try:
+        return scan_files(
+            list(args.data),
+            target=args.target,
+            prediction=args.prediction,
+            sensitive=list(args.sensitive),
+            score=args.score,
+            pos_label=args.pos_label,
+            engine=args.engine,
+            spark_master=args.spark_master,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+            progress=False if args.quiet else None,
+        )
+    except (SourceError, FileNotFoundError) as exc:
+        raise _UsageError(f"DATA: {exc}") from None
+
+
+def _sha256_files(paths: list[str], sha256_file: Any) -> str:
+    """SHA-256 of the one file, or of the list of (path, SHA-256) of every file matched."""
+    import glob
+    import hashlib
+
+    files: list[str] = []
+    for p in paths:
+        files.extend(sorted(glob.glob(p)) if any(c in p for c in "*?[") else [p])
+    if len(files) == 1:
+        return str(sha256_file(files[0]))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f}\t{sha256_file(f)}\n".encode())
+    return digest.hexdigest()
+
+
+def _text_or_missing(value: str) -> Any:
+    return None if value == "" else value
 
 
 def _check_column(frame: Any, column: str, option: str, data: str) -> None:
@@ -331,23 +428,21 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _check_options(args)
     policy = fa.Policy.from_yaml(args.policy) if args.policy else None
 
-    _progress(args, err, f"reading {args.data}")
-    frame = _read_table(args.data)
-    columns = [
-        ("--target", args.target),
-        ("--prediction", args.prediction),
-        *((("--score", args.score),) if args.score else ()),
-        *(("--sensitive", c) for c in args.sensitive),
-    ]
-    for option, column in columns:
-        _check_column(frame, column, option, args.data)
-    y_true, y_pred, pos_label = _labels(frame, args)
+    data_text = " ".join(args.data)
     _check_metric_names(args)
+    for item in args.data:
+        if Path(item).is_dir():
+            raise _UsageError(
+                f"DATA: {item} is a directory; give files or a quoted glob such as "
+                f"'{item}/*.parquet'."
+            )
+    _progress(args, err, f"reading {data_text} ({args.engine})")
+    table = _count(args)
 
     inputs = {
-        "data file": args.data,
-        "data SHA-256": sha256_file(args.data),
-        "rows": len(frame),
+        "data file": data_text,
+        "data SHA-256": _sha256_files(args.data, sha256_file),
+        "rows": table.n_rows,
         "target column": args.target,
         "prediction column": args.prediction,
         "score column": args.score,
@@ -359,22 +454,17 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _progress(
         args,
         err,
-        f"computing group metrics by {', '.join(args.sensitive)} on {len(frame):,} rows"
+        f"computing group metrics by {', '.join(args.sensitive)} on {table.n_rows:,} rows"
         + (f" with {args.n_boot:,} bootstrap replicates" if args.n_boot else ""),
     )
 
     def compute(metrics: list[str] | None) -> Any:
         return fa.group_metrics(
-            y_true,
-            y_pred,
-            sensitive_features=frame[list(args.sensitive)],
-            y_score=frame[args.score] if args.score else None,
+            table,
             metrics=metrics,
-            pos_label=pos_label,
             n_boot=args.n_boot,
             confidence=args.confidence,
             min_group_size=args.min_group_size,
-            fingerprint=True,
             random_state=args.seed,
         )
 
@@ -432,7 +522,7 @@ def _print_summary(
 ) -> None:
     data = report.to_dict()
     print(
-        f"Audited {args.data}: {inputs['rows']:,} rows, SHA-256 {inputs['data SHA-256'][:16]}...",
+        f"Audited {inputs['data file']}: {inputs['rows']:,} rows, SHA-256 {inputs['data SHA-256'][:16]}...",
         file=out,
     )
     boot = (

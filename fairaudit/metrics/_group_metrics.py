@@ -120,9 +120,9 @@ def _infer_task(
 
 def group_metrics(
     y_true: Any,
-    y_pred: Any,
+    y_pred: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     y_score: Any = None,
     metrics: list[str] | str | None = None,
     sample_weight: Any = None,
@@ -137,6 +137,11 @@ def group_metrics(
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     fingerprint: bool = False,
     random_state: int | np.random.Generator | None = None,
+    data: Any = None,
+    engine: Literal["auto", "numpy", "duckdb", "spark"] = "auto",
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
 ) -> GroupMetrics:
     """Compute metrics per group from one pass over the data, with intervals and tests.
 
@@ -186,6 +191,15 @@ def group_metrics(
         Record SHA-256 digests of the inputs in ``provenance["fingerprints"]``.
     random_state : int, numpy.random.Generator or None
         Seed of the bootstrap.
+    data : optional
+        With ``data``, ``y_true``, ``y_pred``, ``y_score``, ``sample_weight`` and
+        ``sensitive_features`` are column names in it: a pandas, polars or pyarrow table, a
+        path, glob or list of Parquet/CSV files, a DuckDB relation or ``(connection, query)``,
+        or a Spark DataFrame (see :func:`fairaudit.metrics.count_table` and
+        ``docs/scale.md``). ``y_true`` may also be a :class:`fairaudit.metrics.CountTable`.
+    engine, memory_limit, threads, progress
+        Which engine scans ``data`` and its settings; see
+        :func:`fairaudit.metrics.count_table`.
 
     Returns
     -------
@@ -239,6 +253,24 @@ def group_metrics(
         raise TypeError(f"min_group_size must be an int, got {min_group_size!r}.")
     if random_state is not None:
         as_generator(random_state)  # type check now, not after the pass over the data
+    if data is not None or isinstance(y_true, CountTable | str) or isinstance(y_pred, str):
+        from fairaudit.metrics._scan import table_for_group_metrics
+
+        table = table_for_group_metrics(
+            y_true, y_pred, sensitive_features=sensitive_features, y_score=y_score,
+            sample_weight=sample_weight, pos_label=pos_label, task=task, metrics=metrics,
+            missing_groups=missing_groups, fingerprint=fingerprint, n_boot=n_boot,
+            ci_method=ci_method, data=data, engine=engine, memory_limit=memory_limit,
+            threads=threads, progress=progress,
+        )  # fmt: skip
+        return _from_table(
+            table, metrics=metrics, n_boot=n_boot, confidence=confidence, ci_method=ci_method,
+            stratify=stratify, reference_group=reference_group, min_group_size=min_group_size,
+            missing_groups=missing_groups, random_state=random_state,
+            source="count_table" if table is y_true else "data",
+        )  # fmt: skip
+    if y_pred is None:
+        raise TypeError("y_pred is required (or pass a CountTable as the first argument).")
 
     t_values = as_values(y_true, name="y_true")
     p_values = as_values(y_pred, name="y_pred")
@@ -319,6 +351,7 @@ def group_metrics(
         scores=atoms,
         weighted=weight is not None,
         reg_atoms=reg_atoms,
+        pos_label=pos_label_out,
     )
     parameters = {
         "metrics": [c.name for c in columns],
@@ -345,6 +378,71 @@ def group_metrics(
             table,
             columns,
             pos_label=pos_label_out,
+            n_boot=int(n_boot),
+            confidence=float(confidence),
+            random_state=random_state,
+            reference_group=reference_group,
+            min_group_size=int(min_group_size),
+            ci_method=ci_method,
+            provenance=provenance,
+            stratify=stratify,
+        )
+    )
+    if reference_group is not None:
+        gm._group_position(reference_group)
+    return gm
+
+
+def _from_table(
+    table: CountTable,
+    *,
+    metrics: Any,
+    n_boot: int,
+    confidence: float,
+    ci_method: str | None,
+    stratify: bool,
+    reference_group: Any,
+    min_group_size: int,
+    missing_groups: Any,
+    random_state: Any,
+    source: str,
+) -> GroupMetrics:
+    """Derive a GroupMetrics from a count table (everything after the pass over the rows)."""
+    from fairaudit.metrics._count_table import scores_in_unit_interval
+
+    columns = _resolve_columns(
+        metrics,
+        table.task,
+        table.scores is not None,
+        None if table.classes is None else list(table.classes),
+        scores_in_unit_interval(table),
+    )
+    if table.task == "regression" and ci_method == "bootstrap" and table.reg_atoms is None:
+        raise DataError(
+            "this regression count table has no bootstrap atoms; rebuild it with count_table()."
+        )
+    parameters = {
+        "metrics": [c.name for c in columns],
+        "pos_label": table.pos_label,
+        "n_boot": int(n_boot),
+        "confidence": float(confidence),
+        "ci_method": ci_method,
+        "stratify": bool(stratify),
+        "reference_group": reference_group,
+        "min_group_size": int(min_group_size),
+        "missing_groups": missing_groups,
+        "task": table.task,
+        "random_state": random_state if isinstance(random_state, int | None) else None,
+        "weighted": table.weighted,
+        "n_samples": table.n_rows,
+        "source": source,
+    }
+    provenance: dict[str, Any] = {"parameters": parameters, "versions": core_versions()}
+    gm = GroupMetrics(
+        **_build(
+            table,
+            columns,
+            pos_label=table.pos_label,
             n_boot=int(n_boot),
             confidence=float(confidence),
             random_state=random_state,

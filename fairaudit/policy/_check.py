@@ -441,3 +441,143 @@ def _check_values(
         reason=reason,
         **common,
     )
+
+
+def missing_target(rule: Rule, given: tuple[str, ...]) -> RuleResult:
+    """Return the error result of a rule whose kind of result was not passed to ``check``."""
+    if rule.target == "data_bias":
+        need = "a DataBias result (fairaudit.data_bias, or the command without --prediction)"
+    else:
+        need = "a GroupMetrics result (fairaudit.group_metrics or fairaudit.audit)"
+    return _error(
+        rule,
+        rule.sensitive_feature or (),
+        f"{rule.metric} needs {need}; check() got {', '.join(given) or 'nothing'}.",
+    )
+
+
+def check_measure_rule(rule: Rule, result: Any) -> list[RuleResult]:
+    """Judge a ``measure:`` rule on a DataBias: every group's value within the bounds."""
+    table = result.to_frame()
+    names = tuple(result.sensitive_features)
+    # the views of a DataBias: each feature alone, then (several features) their intersection
+    singles = names[:-1] if len(names) > 1 else names
+    views = {name: (name,) for name in singles}
+    if len(names) > 1:
+        views[names[-1]] = singles
+    if rule.sensitive_feature is None:
+        wanted = list(singles)
+    else:
+        match = [v for v, feats in views.items() if feats == rule.sensitive_feature]
+        if not match:
+            raise PolicyError(
+                f"rule {rule.id!r}: sensitive_feature {list(rule.sensitive_feature)} is not in "
+                f"the data-bias result, which has {', '.join(map(repr, singles))}"
+                + (" and their intersection." if len(names) > 1 else ".")
+            )
+        wanted = match
+    if rule.metric not in result.measures:
+        return [
+            _error(
+                rule,
+                views[w],
+                f"{rule.metric} was not computed for this result; include it in measures=.",
+            )
+            for w in wanted
+        ]
+    out = []
+    for view in wanted:
+        feature = views[view]
+        rows = table[(table["sensitive_feature"] == view) & (table["measure"] == rule.metric)]
+        if rule.reference_group is not None:
+            rows = rows[rows["reference"].map(lambda r: _same_label(r, rule.reference_group))]
+            if rows.empty:
+                out.append(
+                    _error(
+                        rule,
+                        feature,
+                        f"the data-bias result compares {view} with "
+                        f"{_format_label(table['reference'].iloc[0]) if len(table) else 'nothing'}"
+                        f", not with {_format_label(rule.reference_group)}; compute it with "
+                        "reference_group= that group.",
+                    )
+                )
+                continue
+        out.append(_check_measure_rows(rule, feature, rows, result.confidence))
+    return out
+
+
+def _same_label(a: Any, b: Any) -> bool:
+    def text(v: Any) -> Any:
+        return tuple(str(x) for x in v) if isinstance(v, tuple) else str(v)
+
+    return bool(a == b) or text(a) == text(b)
+
+
+def _check_measure_rows(
+    rule: Rule, feature: tuple[str, ...], rows: pd.DataFrame, confidence: float
+) -> RuleResult:
+    feat = " x ".join(feature)
+    small = rows["count"].astype(float) < rule.min_group_size
+    excluded = tuple(_format_label(g) for g in rows.loc[small, "group"])
+    judged_rows = rows.loc[~small]
+    reference = _format_label(rows["reference"].iloc[0]) if len(rows) else None
+    common: dict[str, Any] = {
+        "reference": reference,
+        "judged_groups": tuple(_format_label(g) for g in judged_rows["group"]),
+        "excluded_groups": excluded,
+    }
+    if judged_rows.empty:
+        return _error(
+            rule,
+            feature,
+            f"no group of {feat} has at least {rule.min_group_size:g} rows.",
+            **common,
+        )
+    worst = None
+    all_ok = True
+    for row in judged_rows.itertuples():
+        estimate = _num(row.value)
+        lower, upper = _num(row.lower), _num(row.upper)
+        if estimate is None or (rule.judge == "interval" and (lower is None or upper is None)):
+            what = "value" if estimate is None else "interval"
+            return _error(
+                rule,
+                feature,
+                f"the {what} of {rule.metric} is undefined or infinite for "
+                f"{_format_label(row.group)}.",
+                **common,
+            )
+        ok, value, which = _judge(rule, estimate, lower, upper)
+        all_ok &= ok
+        margin = min(
+            value - rule.min if rule.min is not None else math.inf,
+            rule.max - value if rule.max is not None else math.inf,
+        )
+        if worst is None or margin < worst[0]:
+            worst = (margin, row.group, estimate, lower, upper)
+    assert worst is not None
+    _, label, estimate, lower, upper = worst
+    ok, value, which = _judge(rule, estimate, lower, upper)
+    interval = (
+        f" ({confidence:.0%} CI {_fmt(lower)} to {_fmt(upper)})"
+        if lower is not None and upper is not None
+        else ""
+    )
+    judged = "" if which == "estimate" else f"; judged on the {which}, {_fmt(value)}"
+    verdict = "every group is within" if all_ok else "outside"
+    reason = (
+        f"{feat}: {rule.metric} (vs {reference}) closest to the bound is "
+        f"{_format_label(label)} at {_fmt(estimate)}{interval}{judged}; {verdict} the "
+        f"{_bounds_text(rule)}."
+    )
+    common.update(estimate=estimate, lower=lower, upper=upper)
+    return RuleResult(
+        rule=rule,
+        feature=feature,
+        status="pass" if all_ok else "fail",
+        value=value,
+        worst_group=_format_label(label),
+        reason=reason,
+        **common,
+    )

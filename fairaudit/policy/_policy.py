@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from fairaudit._optional import import_optional
 from fairaudit._provenance import sha256_json
 from fairaudit.exceptions import PolicyError
-from fairaudit.policy._check import check_rule
+from fairaudit.policy._check import check_measure_rule, check_rule, missing_target
 from fairaudit.policy._outcome import PolicyOutcome
 from fairaudit.policy._rules import (
     _DEFAULT_KEYS,
@@ -55,7 +55,7 @@ from fairaudit.policy._rules import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairaudit.metrics import GroupMetrics
+    pass
 
 __all__ = ["Policy"]
 
@@ -249,16 +249,28 @@ class Policy:
 
         ``equalized_odds`` needs ``true_positive_rate`` and ``false_positive_rate``.
         """
-        return tuple(dict.fromkeys(m for r in self.rules for m in _needed(r.metric)))
+        return tuple(
+            dict.fromkeys(
+                m for r in self.rules if r.target == "group_metrics" for m in _needed(r.metric)
+            )
+        )
 
-    def check(self, result: GroupMetrics) -> PolicyOutcome:
-        """Check every rule against a group-metrics result.
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """The data-bias measures the rules bound (``measure:`` rules), without repeats."""
+        return tuple(dict.fromkeys(r.metric for r in self.rules if r.target == "data_bias"))
+
+    def check(self, result: Any, *more: Any) -> PolicyOutcome:
+        """Check every rule against the results it applies to.
 
         Parameters
         ----------
-        result : GroupMetrics
-            From :func:`fairaudit.group_metrics` or :func:`fairaudit.audit`. Rules with
-            ``judge: interval`` need intervals (``n_boot > 0``).
+        result, *more : GroupMetrics or DataBias
+            A :class:`~fairaudit.metrics.GroupMetrics` (from :func:`fairaudit.group_metrics` or
+            :func:`fairaudit.audit`) for ``metric:`` rules, and/or a
+            :class:`~fairaudit.metrics.DataBias` (from :func:`fairaudit.data_bias`) for
+            ``measure:`` rules, at most one of each. Rules with ``judge: interval`` need
+            intervals (``n_boot > 0``).
 
         Returns
         -------
@@ -274,10 +286,28 @@ class Policy:
             The result is not a GroupMetrics, or a rule names a sensitive feature the result
             does not have.
         """
-        if not (hasattr(result, "disparities") and hasattr(result, "by_group")):
-            raise PolicyError(
-                "Policy.check() needs a GroupMetrics (from fairaudit.group_metrics or "
-                f"fairaudit.audit), got {type(result).__name__}."
-            )
-        results = [r for rule in self.rules for r in check_rule(rule, result)]
+        targets: dict[str, Any] = {}
+        for r in (result, *more):
+            if hasattr(r, "disparities") and hasattr(r, "by_group"):
+                kind = "group_metrics"
+            elif getattr(r, "_kind", None) == "data_bias":
+                kind = "data_bias"
+            else:
+                raise PolicyError(
+                    "Policy.check() needs a GroupMetrics (from fairaudit.group_metrics or "
+                    "fairaudit.audit) and/or a DataBias (from fairaudit.data_bias), got "
+                    f"{type(r).__name__}."
+                )
+            if kind in targets:
+                raise PolicyError(f"Policy.check() got two {kind} results; pass one of each.")
+            targets[kind] = r
+        results = []
+        for rule in self.rules:
+            target = targets.get(rule.target)
+            if target is None:
+                results.append(missing_target(rule, tuple(targets)))
+            elif rule.target == "data_bias":
+                results.extend(check_measure_rule(rule, target))
+            else:
+                results.extend(check_rule(rule, target))
         return PolicyOutcome(policy=self, results=tuple(results))

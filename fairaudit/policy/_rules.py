@@ -16,7 +16,7 @@ import numpy as np
 
 from fairaudit._results import json_safe
 from fairaudit.exceptions import PolicyError
-from fairaudit.metrics import METRIC_REGISTRY
+from fairaudit.metrics import METRIC_REGISTRY, resolve_measure
 from fairaudit.metrics._aggregate import COMPOSITES, EQUALIZED_ODDS, parts_of
 
 __all__ = ["Rule"]
@@ -37,6 +37,7 @@ _RULE_KEYS = (
     "id",
     "description",
     "metric",
+    "measure",
     "compare",
     "min",
     "max",
@@ -126,6 +127,7 @@ class Rule:
     judge: str = "estimate"
     min_group_size: float = 0
     description: str | None = None
+    target: str = "group_metrics"
 
     @property
     def label(self) -> str:
@@ -137,7 +139,9 @@ class Rule:
             bounds.append(f"<= {self.max:g}")
         what = self.metric if self.compare == "value" else f"{self.metric} {self.compare}"
         text = f"{what} {' and '.join(bounds)}"
-        if self.compare == "value":
+        if self.target == "data_bias":
+            text += " for every group"
+        elif self.compare == "value":
             text += " in every group"
         if self.reference_group is not None:
             text += f" vs {_format_label(self.reference_group)}"
@@ -150,7 +154,7 @@ class Rule:
         return json_safe(
             {
                 "id": self.id,
-                "metric": self.metric,
+                ("measure" if self.target == "data_bias" else "metric"): self.metric,
                 "compare": self.compare,
                 "min": self.min,
                 "max": self.max,
@@ -187,8 +191,15 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise PolicyError(f"{where}: key 'id' must be a non-empty string, got {rule_id!r}.")
 
+    if "measure" in raw:
+        return _parse_measure_rule(raw, merged, where, rule_id)
+    if "measure" in merged:
+        raise PolicyError(f"{where}: 'measure' cannot be a default; set it in each rule.")
     if "metric" not in merged:
-        raise PolicyError(f"{where}: key 'metric' is required (e.g. metric: selection_rate).")
+        raise PolicyError(
+            f"{where}: key 'metric' is required (e.g. metric: selection_rate), or 'measure' "
+            "for a data-bias measure (e.g. measure: DPL)."
+        )
     metric = merged["metric"]
     if not isinstance(metric, str) or metric not in known:
         names = sorted(known)
@@ -306,6 +317,99 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
         judge=judge,
         min_group_size=float(min_group_size),
         description=description,
+    )
+
+
+def _parse_measure_rule(
+    raw: Mapping[str, Any], merged: Mapping[str, Any], where: str, rule_id: str
+) -> Rule:
+    """Parse a rule on a data-bias measure: every group's value (vs its comparator) in bounds."""
+    if "metric" in raw:
+        raise PolicyError(
+            f"{where}: set either 'metric' (group metrics of a model) or 'measure' (bias in the "
+            "data, from fairaudit.data_bias), not both."
+        )
+    try:
+        measure = resolve_measure(raw["measure"], argument=f"{where}: key 'measure'")
+    except (TypeError, ValueError) as exc:
+        raise PolicyError(str(exc)) from exc
+    for key in ("method",):
+        if key in raw:
+            raise PolicyError(
+                f"{where}: key {key!r} does not apply to a data-bias measure (it already "
+                "compares each group with its comparator)."
+            )
+    compare = raw.get("compare", "value")
+    if compare != "value":
+        raise PolicyError(
+            f"{where}: a data-bias measure already compares each group with its comparator; "
+            f"bound its value (compare: value, the default), got compare: {compare!r}."
+        )
+    judge = merged.get("judge", "estimate")
+    if judge not in _JUDGES:
+        raise PolicyError(
+            f"{where}: key 'judge' must be one of {', '.join(map(repr, _JUDGES))}, got {judge!r}."
+        )
+    bounds: dict[str, float | None] = {}
+    for key in ("min", "max"):
+        value = merged.get(key)
+        if value is not None and not _is_number(value):
+            raise PolicyError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
+        bounds[key] = None if value is None else float(value)
+    lo, hi = bounds["min"], bounds["max"]
+    if lo is None and hi is None:
+        raise PolicyError(f"{where}: set 'min' and/or 'max'; the rule has no bound to check.")
+    if lo is not None and hi is not None and lo > hi:
+        raise PolicyError(
+            f"{where}: impossible rule, 'min' ({lo:g}) is greater than 'max' ({hi:g}); "
+            "no value can pass."
+        )
+    from fairaudit.metrics import BIAS_MEASURES
+
+    d = BIAS_MEASURES[measure]
+    if (lo is not None and lo > d.upper) or (hi is not None and hi < d.lower):
+        raise PolicyError(
+            f"{where}: impossible rule, {measure} lies in [{d.lower:g}, {d.upper:g}] but the "
+            f"bounds are {'min ' + format(lo, 'g') if lo is not None else ''}"
+            f"{' ' if lo is not None and hi is not None else ''}"
+            f"{'max ' + format(hi, 'g') if hi is not None else ''}."
+        )
+    min_group_size = merged.get("min_group_size", 0)
+    if not _is_number(min_group_size) or float(min_group_size) < 0:
+        raise PolicyError(
+            f"{where}: key 'min_group_size' must be a number >= 0, got {min_group_size!r}."
+        )
+    feature = merged.get("sensitive_feature")
+    features: tuple[str, ...] | None
+    if feature is None:
+        features = None
+    elif isinstance(feature, str) and feature:
+        features = (feature,)
+    elif isinstance(feature, list) and feature and all(isinstance(f, str) and f for f in feature):
+        features = tuple(feature)
+    else:
+        raise PolicyError(
+            f"{where}: key 'sensitive_feature' must be a column name or a list of column "
+            f"names, got {feature!r}."
+        )
+    reference = merged.get("reference_group")
+    if isinstance(reference, list):
+        reference = tuple(reference)
+    description = merged.get("description")
+    if description is not None and not isinstance(description, str):
+        raise PolicyError(f"{where}: key 'description' must be text, got {description!r}.")
+    return Rule(
+        id=rule_id,
+        metric=measure,
+        compare="value",
+        min=lo,
+        max=hi,
+        reference_group=reference,
+        sensitive_feature=features,
+        judge=str(judge),
+        min_group_size=float(min_group_size),
+        description=description,
+        target="data_bias",
     )
 
 

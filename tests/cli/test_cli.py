@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import fairaudit as fa
@@ -224,7 +225,7 @@ BAD = [
     (["audit", "{f}/labels.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex"], "not 0/1; name the positive class with --pos-label (e.g. --pos-label '>50K')"),
     (["audit", "{f}/labels.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--pos-label", "yes"], "--pos-label: 'yes' is not a value of --target 'y'"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "score", "--sensitive", "sex"], "--prediction: column 'score' has fractional values"),
-    (["audit", "{f}/missing.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex"], "--target: column 'y' has 1 missing value(s) at rows [5]"),
+    (["audit", "{f}/missing.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex"], "--target: column 'y' has 1 missing value(s) (NULL)"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--policy", "{f}/malformed.yaml"], "{f}/malformed.yaml: not valid YAML"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--policy", "{f}/unknown_metric.yaml"], "rule 1: key 'metric': unknown metric 'selection_rte'. Did you mean 'selection_rate'?"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--policy", "{f}/impossible.yaml"], "rule 1: impossible rule, 'min' (0.3) is greater than 'max' (0.1)"),
@@ -326,3 +327,93 @@ def test_installed_entry_point_and_python_m(folder, tmp_path):
         timeout=120,
     )
     assert (version.returncode, version.stdout.strip()) == (0, f"fairaudit {fa.__version__}")
+
+
+# --------------------------------------------------------------------------------------------
+# reading through DuckDB: text groups, globs, compressed and corrupt files, engines
+# --------------------------------------------------------------------------------------------
+
+
+def _groups_of(out: str) -> list:
+    return [g["group"] for g in json.loads(out)["sections"][-1]["groups"]]
+
+
+def test_sensitive_columns_are_read_as_text(tmp_path):
+    rows = ["y,pred,code"]
+    codes = ["1", "01", "NA", "None", "1.0"] * 40
+    rows += [f"{i % 2},{(i // 2) % 2},{c}" for i, c in enumerate(codes)]
+    (tmp_path / "codes.csv").write_text("\n".join(rows) + "\n")
+    code, out, err = run(
+        "audit", tmp_path / "codes.csv", "--target", "y", "--prediction", "pred",
+        "--sensitive", "code", "--format", "json", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    groups = json.loads(out)["sections"][-1]
+    labels = sorted(str(g) for g in groups["by_group"]["index"]) if "by_group" in groups else None
+    table = fa.metrics._engines._files.scan_files(
+        [str(tmp_path / "codes.csv")], target="y", prediction="pred", sensitive=["code"]
+    )
+    assert list(table.index) == ["01", "1", "1.0", "NA", "None"]
+    assert table.group_rows.tolist() == [40] * 5
+    del labels
+
+
+def test_empty_sensitive_field_is_missing(tmp_path):
+    (tmp_path / "gap.csv").write_text("y,pred,sex\n1,1,F\n0,1,\n1,0,M\n")
+    code, _, err = run(
+        "audit", tmp_path / "gap.csv", "--target", "y", "--prediction", "pred",
+        "--sensitive", "sex", "--quiet",
+    )  # fmt: skip
+    assert code == 2
+    assert "sensitive feature 'sex' has 1 missing" in err
+
+
+@pytest.mark.parametrize("name", ["bad.csv.gz", "bad.csv.zip"])
+def test_corrupt_compressed_file_exits_2(tmp_path, name):
+    (tmp_path / name).write_bytes(b"\x1f\x8b\x08 this is not gzip nor zip" * 10)
+    code, _, err = run(*base(tmp_path, name), "--quiet")
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert err.startswith("fairaudit: error: DATA: cannot read")
+
+
+def test_gzip_zip_glob_and_engines_agree(folder, tmp_path):
+    import gzip
+    import zipfile
+
+    text = (folder / "data.csv").read_bytes()
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress(text))
+    with zipfile.ZipFile(tmp_path / "d.csv.zip", "w") as z:
+        z.writestr("d.csv", text)
+    frame = pd.read_csv(folder / "data.csv")
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(3):
+        frame.iloc[i::3].to_parquet(parts / f"part-{i}.parquet")
+
+    def groups(*argv):
+        code, out, err = run(*argv, "--format", "json", "--quiet", "--score", "score")
+        assert code == 0, err
+        return json.loads(out)["sections"][-1]["groups"]
+
+    reference = groups(*base(folder))
+    for data in (tmp_path / "d.csv.gz", tmp_path / "d.csv.zip", f"{parts}/*.parquet"):
+        assert groups(*base(folder, data)) == reference
+    assert groups(*base(folder), "--engine", "pandas") == reference
+    # the shell expands a glob into several DATA arguments
+    argv = base(folder)
+    argv[1:2] = sorted(parts.glob("*.parquet"))
+    assert groups(*argv) == reference
+
+
+def test_bad_file_sets_exit_2(folder, tmp_path):
+    frame = pd.read_csv(folder / "data.csv")
+    frame.to_parquet(tmp_path / "a.parquet")
+    frame.drop(columns="race").to_parquet(tmp_path / "b.parquet")
+    for data, message in (
+        (f"{tmp_path}/*.parquet", "do not share one schema"),
+        (f"{tmp_path}/none-*.parquet", "DATA: no file matches"),
+    ):
+        code, _, err = run(*base(tmp_path, data), "--quiet")
+        assert code == 2, err
+        assert message in err

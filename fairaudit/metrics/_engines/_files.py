@@ -1,0 +1,70 @@
+"""What the ``fairaudit`` command runs: a count table of files, by DuckDB, Spark or pandas.
+
+Sensitive columns are read as the text written in the file (only an empty field is missing),
+so that ``01`` and ``1`` stay two groups and a group called ``NA`` is a group.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._engines._columns import Columns
+from fairaudit.metrics._engines._labels import OneVsRest
+
+__all__ = ["scan_files"]
+
+_OPTIONS = {
+    "y_true": "--target",
+    "y_pred": "--prediction",
+    "y_score": "--score",
+    "sensitive_features": "--sensitive",
+    "sample_weight": "--weight",
+}
+
+
+def scan_files(
+    data: list[str],
+    *,
+    target: str,
+    prediction: str,
+    sensitive: list[str],
+    score: str | None = None,
+    weight: str | None = None,
+    pos_label: str | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
+) -> CountTable:
+    """Count the rows of files (paths or globs) for a binary audit.
+
+    Labels: 0/1 (or boolean, or the text 0/1/true/false) columns as they are; with
+    ``pos_label`` (text), the class whose value reads so against every other.
+    """
+    columns = Columns(target, prediction, list(sensitive), score, weight)
+    columns.display = dict(_OPTIONS)
+    labels = OneVsRest(pos_label, target, prediction)
+    if engine == "spark":
+        from fairaudit.metrics._engines._spark import spark_files_table
+
+        return spark_files_table(data, columns, labels=labels, master=spark_master)
+    if engine != "duckdb":
+        raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}.")
+    from fairaudit.metrics._engines._duckdb import duckdb_table
+
+    return duckdb_table(
+        [os.fspath(d) for d in data],
+        columns,
+        pos_label=1,
+        task="binary",
+        metrics=None,
+        missing_groups="error",
+        memory_limit=memory_limit,
+        threads=threads,
+        progress=progress,
+        regression_n_boot=0,
+        varchar_sensitive=True,
+        labels=labels,
+    )
