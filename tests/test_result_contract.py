@@ -151,6 +151,27 @@ def _analogies():
     return fa.embeddings.analogies(_wv(), "man", "king", "woman")
 
 
+def _data_bias():
+    return fa.data_bias(
+        [1, 0, 1, 1, 0, 0, 0, 0], sensitive_features=list("aaaabbbb"), min_group_size=0
+    )
+
+
+def _conditional_demographic_disparity():
+    return fa.metrics.conditional_demographic_disparity(
+        [1, 0, 1, 0, 1, 1, 0, 0],
+        sensitive_features=list("abababab"),
+        strata=[0, 0, 0, 0, 1, 1, 1, 1],
+        min_group_size=0,
+    )
+
+
+def _generalized_entropy():
+    return fa.metrics.generalized_entropy_index(
+        [1, 0, 1, 0], [1, 1, 1, 0], sensitive_features=["a", "a", "b", "b"]
+    )
+
+
 EXAMPLES: dict[str, Callable[[], Any]] = {
     "GroupMetrics": _group_metrics,
     "PolicyOutcome": _policy_outcome,
@@ -162,6 +183,9 @@ EXAMPLES: dict[str, Callable[[], Any]] = {
     "WEATResult": _weat,
     "WEATSuite": _weat_suite,
     "AnalogyResult": _analogies,
+    "DataBias": _data_bias,
+    "ConditionalDemographicDisparity": _conditional_demographic_disparity,
+    "GeneralizedEntropy": _generalized_entropy,
 }
 
 IDS = sorted(RESULT_CLASSES)
