@@ -18,6 +18,8 @@ __all__ = [
     "GroupMetricsPayload",
     "MetricInfoPayload",
     "PolicyOutcomePayload",
+    "ReportPayload",
+    "ReportProvenancePayload",
     "ResultPayload",
     "RuleResultPayload",
     "is_group_metrics",
@@ -113,6 +115,30 @@ class PolicyOutcomePayload(ResultPayload):
     passed: bool
     counts: dict[str, int]
     results: list[RuleResultPayload]
+
+
+class ReportProvenancePayload(TypedDict):
+    """``Report.to_dict()["provenance"]``."""
+
+    environment: dict[str, Any]
+    inputs: dict[str, Any]
+    policies: list[dict[str, Any]]
+    results: list[dict[str, Any]]
+
+
+class ReportPayload(TypedDict):
+    """``Report.to_dict()``: the policy outcomes (``checks``) and every other result."""
+
+    kind: str
+    schema_version: int
+    title: str
+    description: str | None
+    timestamp: str | None
+    passed: bool | None
+    summary: list[str]
+    checks: list[PolicyOutcomePayload]
+    sections: list[ResultPayload]
+    provenance: ReportProvenancePayload
 
 
 def is_group_metrics(section: Mapping[str, Any]) -> TypeGuard[GroupMetricsPayload]:

@@ -28,7 +28,10 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fairaudit.report import Report
 
 __all__ = ["main"]
 
@@ -516,7 +519,7 @@ def _print_summary(
     out: TextIO,
     args: argparse.Namespace,
     inputs: dict[str, Any],
-    report: Any,
+    report: Report,
     outcome: Any,
     written: list[str],
 ) -> None:
