@@ -13,7 +13,16 @@ True
 
 from __future__ import annotations
 
-from fairaudit import datasets, debias, embeddings, exceptions, importance, metrics, models
+from fairaudit import (
+    datasets,
+    debias,
+    embeddings,
+    exceptions,
+    importance,
+    metrics,
+    models,
+    monitor,
+)
 from fairaudit._audit import audit
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
@@ -39,6 +48,7 @@ __all__ = [
     "importance",
     "metrics",
     "models",
+    "monitor",
     "orthogonal_importance",
     "wrap",
 ]

@@ -22,6 +22,8 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "pyspark.sql": ("pyspark", "spark"),
     "fairlearn": ("fairlearn", "peers"),
     "aif360": ("aif360", "peers"),
+    "prometheus_client": ("prometheus_client", "monitor"),
+    "prometheus_client.core": ("prometheus_client", "monitor"),
 }
 
 

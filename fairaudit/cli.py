@@ -7,6 +7,8 @@
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
     fairaudit validate-policy PATH
+    fairaudit monitor serve --store FILE [--port 9464] [--policy PATH]
+    fairaudit monitor ingest FILE --store FILE --prediction COL [--sensitive COL ...] [...]
     fairaudit --version
 
 Exit status: 0 when every policy rule passed (or there is no policy), 1 when a rule failed or
@@ -88,7 +90,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "'big/*.parquet'",
     )
     audit.add_argument("--target", required=True, metavar="COL", help="true labels column")
-    audit.add_argument("--prediction", required=True, metavar="COL", help="predicted labels column")
+    audit.add_argument(
+        "--prediction",
+        metavar="COL",
+        help="predicted labels column; without it, the labels alone are audited for bias in "
+        "the data (SageMaker Clarify's pre-training measures)",
+    )
+    audit.add_argument(
+        "--strata",
+        nargs="+",
+        metavar="COL",
+        help="without --prediction: column(s) to condition on for conditional demographic "
+        "disparity (CDDL)",
+    )
     audit.add_argument(
         "--score", metavar="COL", help="score column (probability of the positive class)"
     )
@@ -179,6 +193,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="check that a policy file is valid (exit 0) or say what is wrong (exit 2)",
     )
     check.add_argument("policy", metavar="PATH", help="YAML policy")
+
+    from fairaudit.monitor._cli import add_monitor_parser
+
+    add_monitor_parser(commands)
     return parser
 
 
@@ -430,6 +448,13 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     _check_options(args)
     policy = fa.Policy.from_yaml(args.policy) if args.policy else None
+    if args.prediction is None:
+        return _audit_data(args, out, err, policy)
+    if args.strata:
+        raise _UsageError(
+            "--strata is for the data alone (without --prediction); for predictions use "
+            "fa.metrics.conditional_demographic_disparity in Python."
+        )
 
     data_text = " ".join(args.data)
     _check_metric_names(args)
@@ -495,7 +520,94 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for marginal in marginals:
         report.add(marginal)
     report.add(gm)
+    return _emit(args, out, err, inputs, report, outcome)
 
+
+def _audit_data(args: argparse.Namespace, out: TextIO, err: TextIO, policy: Any) -> int:
+    """Audit the labels alone (no --prediction): bias in the data, before any model."""
+    import fairaudit as fa
+    from fairaudit.metrics._engines._duckdb import SourceError
+    from fairaudit.report import sha256_file
+
+    for option in ("score", "metrics"):
+        if getattr(args, option):
+            raise _UsageError(f"--{option} needs --prediction: without it the labels are audited.")
+    if args.engine not in ("duckdb",):
+        raise _UsageError(
+            "without --prediction the labels are counted by DuckDB; leave out --engine."
+        )
+    data_text = " ".join(args.data)
+    for item in args.data:
+        if Path(item).is_dir():
+            raise _UsageError(
+                f"DATA: {item} is a directory; give files or a quoted glob such as "
+                f"'{item}/*.parquet'."
+            )
+    _progress(args, err, f"reading {data_text} (duckdb): bias in the labels of {args.target}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            db = fa.data_bias(
+                args.target,
+                sensitive_features=list(args.sensitive),
+                strata=list(args.strata) if args.strata else None,
+                pos_label=args.pos_label,
+                n_boot=args.n_boot,
+                confidence=args.confidence,
+                random_state=args.seed,
+                min_group_size=args.min_group_size,
+                data=list(args.data) if len(args.data) > 1 else args.data[0],
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+            )
+        except (SourceError, FileNotFoundError) as exc:
+            raise _UsageError(f"DATA: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            text = str(exc)
+            for api, flag in (
+                ("y_true", "--target"),
+                ("sensitive_features", "--sensitive"),
+                ("strata", "--strata"),
+                ("pos_label", "--pos-label"),
+                ("n_boot", "--n-boot"),
+            ):
+                text = text.replace(f"{api}=", f"{flag} ").replace(f"{api} ", f"{flag} ")
+            raise _UsageError(text) from None
+        outcome = policy.check(db) if policy is not None else None
+    seen: set[str] = set()
+    for w in caught:
+        text = str(w.message)
+        if text not in seen and not args.quiet:
+            seen.add(text)
+            print(f"fairaudit: warning: {text}", file=err)
+    inputs = {
+        "data file": data_text,
+        "data SHA-256": _sha256_files(args.data, sha256_file),
+        "rows": db.n_samples,
+        "target column": args.target,
+        "strata columns": ", ".join(args.strata) if args.strata else None,
+        "positive label": args.pos_label,
+        "policy file": args.policy,
+    }
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    report = fa.Report(
+        title=args.title, inputs=inputs, timestamp=args.timestamp, plots=not args.no_plots
+    )
+    if outcome is not None:
+        report.add(outcome)
+    report.add(db)
+    return _emit(args, out, err, inputs, report, outcome)
+
+
+def _emit(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    inputs: dict[str, Any],
+    report: Any,
+    outcome: Any,
+) -> int:
+    """Write the report files and the summary; the exit status from the policy outcome."""
     written = []
     if args.report:
         _progress(args, err, f"writing {args.report}")
@@ -605,6 +717,10 @@ def main(
             return int(exc.code or 0)
         if args.command == "audit":
             return _audit(args, out, err)
+        if args.command == "monitor":
+            from fairaudit.monitor._cli import run_monitor_command
+
+            return run_monitor_command(args, out)
         return _validate_policy(args, out)
     except (_UsageError, FairauditError, ImportError, OSError, ValueError, TypeError) as exc:
         if show_traceback:

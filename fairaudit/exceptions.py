@@ -8,7 +8,9 @@ The tree::
         │   └── MissingValueError          NaN / None / infinite values where none are allowed
         ├── ModelError (ValueError)        a wrapped model that fails or returns unusable output
         ├── DatasetFileError (ValueError)  a shipped or user file that is missing or malformed
-        └── PolicyError (ValueError)       a policy file or rule that cannot be applied
+        ├── PolicyError (ValueError)       a policy file or rule that cannot be applied
+        └── StoreError (ValueError)        a monitor store that is not one, or is too new
+            └── StoreLockedError           another process held the store past the timeout
 
     Warning
     └── FairauditWarning                   base of every warning fairaudit issues
@@ -33,6 +35,8 @@ __all__ = [
     "ModelError",
     "PolicyError",
     "SmallGroupWarning",
+    "StoreError",
+    "StoreLockedError",
     "UndefinedMetricWarning",
 ]
 
@@ -59,6 +63,14 @@ class DatasetFileError(FairauditError, ValueError):
 
 class PolicyError(FairauditError, ValueError):
     """A policy file or rule that cannot be parsed or applied."""
+
+
+class StoreError(FairauditError, ValueError):
+    """A monitor store file that is not a store, was written by a newer version, or differs."""
+
+
+class StoreLockedError(StoreError):
+    """Another process kept the monitor store locked for longer than the busy timeout."""
 
 
 class FairauditWarning(UserWarning):

@@ -35,6 +35,7 @@ from fairaudit.metrics._disparity import (
     equalized_odds_difference,
     equalized_odds_ratio,
 )
+from fairaudit.metrics._drift import DriftResult, drift
 from fairaudit.metrics._group_metrics import group_metrics
 from fairaudit.metrics._individual import (
     GeneralizedEntropy,
@@ -54,6 +55,7 @@ __all__ = [
     "ConditionalDemographicDisparity",
     "CountTable",
     "DataBias",
+    "DriftResult",
     "GeneralizedEntropy",
     "GroupMetrics",
     "MetricDefinition",
@@ -64,6 +66,7 @@ __all__ = [
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparate_impact",
+    "drift",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_difference",

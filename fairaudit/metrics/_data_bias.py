@@ -94,6 +94,107 @@ def _columns_from_data(data: Any, **columns: Any) -> dict[str, Any]:
     return out
 
 
+def _in_memory(data: Any) -> bool:
+    module = type(data).__module__
+    return module.startswith(("pandas", "polars", "pyarrow"))
+
+
+def _aggregate_source(
+    data: Any,
+    *,
+    y: Any,
+    y_name: str,
+    sensitive: Any,
+    strata: Any,
+    weight: Any,
+    memory_limit: str | None,
+    threads: int | None,
+) -> tuple[Any, Any, Any, Any, np.ndarray]:
+    """Count rows per (label, groups, strata) in DuckDB: files, globs, relations, queries.
+
+    Only the aggregated rows come back (one per distinct combination), each with its number
+    of samples and, with weights, its sum of weights.
+    """
+    from fairaudit.metrics._engines._duckdb import open_source, q
+
+    def names(value: Any, arg: str, *, many: bool) -> list[str]:
+        if value is None:
+            return []
+        items = list(value) if many and isinstance(value, list | tuple) else [value]
+        for item in items:
+            if not isinstance(item, str):
+                raise TypeError(
+                    f"with data= given, {arg} must name columns of data (str), got "
+                    f"{type(item).__name__}; pass the column name, or leave data=None to pass "
+                    "arrays."
+                )
+        return items
+
+    y_col = names(y, y_name, many=False)[0] if y is not None else None
+    if y_col is None:
+        raise TypeError(f"{y_name} is required: the name of the label column of data.")
+    s_cols = names(sensitive, "sensitive_features", many=True)
+    t_cols = names(strata, "strata", many=True)
+    w_cols = names(weight, "sample_weight", many=False)
+    if not s_cols:
+        raise TypeError("sensitive_features must name at least one column of data.")
+    with open_source(
+        data, None, memory_limit=memory_limit, threads=threads, varchar=[*s_cols, *t_cols]
+    ) as (_, rel, described, _files):
+        available = [str(c) for c in rel.columns]
+        for arg, cols in (
+            (y_name, [y_col]),
+            ("sensitive_features", s_cols),
+            ("strata", t_cols),
+            ("sample_weight", w_cols),
+        ):
+            for c in cols:
+                if c not in available:
+                    import difflib
+
+                    close = difflib.get_close_matches(c, available, n=3)
+                    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                    raise DataError(
+                        f"{arg}={c!r} is not a column of {described}.{hint} Columns: "
+                        f"{format_values(available)}."
+                    )
+        keys = list(dict.fromkeys([y_col, *s_cols, *t_cols]))
+        key_sql = ", ".join(q(k) for k in keys)
+        w_sql = ""
+        if w_cols:
+            w = q(w_cols[0])
+            w_sql = (
+                f", sum({w}) AS __w, min({w}) AS __wmin, "
+                f"count(*) FILTER (WHERE {w} IS NULL) AS __wnull"
+            )
+        agg = rel.query(
+            "source", f"SELECT {key_sql}, count(*) AS __n{w_sql} FROM source GROUP BY ALL"
+        ).df()
+    missing_y = int(agg.loc[agg[y_col].isna(), "__n"].sum())
+    if missing_y:
+        raise DataError(
+            f"{y_name} column {y_col!r} has {missing_y} missing value(s); remove or impute "
+            "those rows."
+        )
+    if w_cols:
+        if int(agg["__wnull"].sum()):
+            raise DataError(
+                f"sample_weight column {w_cols[0]!r} has {int(agg['__wnull'].sum())} missing "
+                "value(s); remove or impute those rows."
+            )
+        if (agg["__wmin"] < 0).any():
+            raise DataError(f"sample_weight column {w_cols[0]!r} has negative weights.")
+    counts = agg["__n"].to_numpy(dtype=np.float64)
+    weights = agg["__w"].to_numpy(dtype=np.float64) if w_cols else None
+    return (
+        agg[y_col].reset_index(drop=True),
+        agg[s_cols].reset_index(drop=True),
+        agg[t_cols].reset_index(drop=True) if t_cols else None,
+        weights,
+        counts,
+    )
+
+
 def _refuse_names(**arrays: Any) -> None:
     for arg, value in arrays.items():
         if isinstance(value, str):
@@ -191,6 +292,7 @@ def _build_table(
     sample_weight: Any,
     reference_group: Any,
     missing_groups: str,
+    row_counts: np.ndarray | None = None,
 ) -> _Table:
     values = as_values(y, name="y_true")
     n = len(values)
@@ -220,7 +322,15 @@ def _build_table(
     n_groups = len(used)
     code = (g_code * n_strata + s_code) * k + label_code
     size = n_groups * n_strata * k
-    cell_n = np.bincount(code, minlength=size).reshape(n_groups, n_strata, k)
+    if row_counts is None:  # one row per sample
+        cell_n = np.bincount(code, minlength=size).reshape(n_groups, n_strata, k)
+    else:  # rows already aggregated by an engine: each carries its number of samples
+        cell_n = (
+            np.bincount(code, weights=row_counts, minlength=size)
+            .round()
+            .astype(np.int64)
+            .reshape(n_groups, n_strata, k)
+        )
     cells: np.ndarray = (
         cell_n.astype(np.float64)
         if weight is None
@@ -744,9 +854,12 @@ def _compute(
     data: Any,
     y_name: str,
     cls: type[_BiasResult],
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> _BiasResult:
     _check_scalar_args(n_boot, confidence, min_group_size)
-    if data is not None:
+    row_counts = None
+    if data is not None and _in_memory(data):
         cols = _columns_from_data(
             data,
             **{y_name: y},
@@ -756,6 +869,17 @@ def _compute(
         )
         y, sensitive_features = cols[y_name], cols["sensitive_features"]
         strata, sample_weight = cols["strata"], cols["sample_weight"]
+    elif data is not None:
+        y, sensitive_features, strata, sample_weight, row_counts = _aggregate_source(
+            data,
+            y=y,
+            y_name=y_name,
+            sensitive=sensitive_features,
+            strata=strata,
+            weight=sample_weight,
+            memory_limit=memory_limit,
+            threads=threads,
+        )
     else:
         _refuse_names(**{y_name: y}, sample_weight=sample_weight)
     if measures is None:
@@ -773,7 +897,7 @@ def _compute(
         )
     rng = as_generator(random_state)
     table = _build_table(
-        y, sensitive_features, strata, sample_weight, reference_group, missing_groups
+        y, sensitive_features, strata, sample_weight, reference_group, missing_groups, row_counts
     )
     positive = _positive_mask(table.classes, pos_label, any(m in _NEEDS_POSITIVE for m in chosen))
     has_strata = table.strata is not None
@@ -951,6 +1075,8 @@ def data_bias(
     min_group_size: int = 30,
     missing_groups: str = "error",
     data: Any = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> DataBias:
     """Measure bias in the labels before any model exists (Clarify's pre-training measures).
 
@@ -987,9 +1113,14 @@ def data_bias(
         Groups with fewer rows are named in a ``SmallGroupWarning``.
     missing_groups : {"error", "separate"}, default="error"
         What to do with missing values in a sensitive feature or stratum.
-    data : DataFrame (pandas, polars or pyarrow), optional
+    data : table, path, glob, list of files, DuckDB relation or (connection, query), optional
         With ``data``, ``y_true``, ``sensitive_features``, ``strata`` and ``sample_weight``
-        are column names.
+        are column names. pandas, polars and pyarrow tables are read in memory; files
+        (CSV, TSV, Parquet, gzip; globs) and DuckDB sources are counted by DuckDB out of core
+        (sensitive and strata columns read as the text in the file), and only the counts
+        come back.
+    memory_limit, threads : optional
+        DuckDB's settings for file and DuckDB sources (e.g. ``"2GB"``, 2).
 
     Returns
     -------
@@ -1049,6 +1180,8 @@ def data_bias(
         data=data,
         y_name="y_true",
         cls=DataBias,
+        memory_limit=memory_limit,
+        threads=threads,
     )
     assert isinstance(out, DataBias)
     return out
@@ -1068,6 +1201,8 @@ def conditional_demographic_disparity(
     min_group_size: int = 30,
     missing_groups: str = "error",
     data: Any = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> ConditionalDemographicDisparity:
     """Conditional demographic disparity of decisions (CDDPL), or of labels (CDDL).
 
@@ -1099,8 +1234,10 @@ def conditional_demographic_disparity(
         Groups with fewer rows are named in a ``SmallGroupWarning``.
     missing_groups : {"error", "separate"}, default="error"
         What to do with missing values in a sensitive feature or stratum.
-    data : DataFrame, optional
-        With ``data``, the arguments above name its columns.
+    data : table, path, glob, list of files, DuckDB relation or (connection, query), optional
+        With ``data``, the arguments above name its columns (as in :func:`data_bias`).
+    memory_limit, threads : optional
+        DuckDB's settings for file and DuckDB sources.
 
     Returns
     -------
@@ -1137,6 +1274,8 @@ def conditional_demographic_disparity(
         data=data,
         y_name="y_pred",
         cls=ConditionalDemographicDisparity,
+        memory_limit=memory_limit,
+        threads=threads,
     )
     assert isinstance(out, ConditionalDemographicDisparity)
     return out

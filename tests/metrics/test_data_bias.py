@@ -288,8 +288,37 @@ def test_in_reports(tmp_path):
     for suffix in ("html", "md", "json"):
         report.save(tmp_path / f"r.{suffix}")
     html = (tmp_path / "r.html").read_text()
-    assert "Data bias" in html and "label_proportion_difference" in html
+    assert "Data bias" in html
+    assert "label_proportion_difference" in html
     import json
 
     saved = json.loads((tmp_path / "r.json").read_text())
     assert saved["sections"][0]["kind"] == "data_bias"
+
+
+def test_files_through_duckdb_equal_in_memory(tmp_path):
+    pytest.importorskip("duckdb")
+    ds = fa.datasets.load_adult()
+    frame = ds.frame.assign(y=ds.y.to_numpy(), w=np.arange(len(ds.y)) % 3 + 1.0)
+    frame.iloc[:15000].to_parquet(tmp_path / "a.parquet")
+    frame.iloc[15000:].to_parquet(tmp_path / "b.parquet")
+    frame.to_csv(tmp_path / "all.csv.gz", index=False)
+    kw = dict(
+        sensitive_features=["sex", "race"],
+        strata="education",
+        sample_weight="w",
+        n_boot=200,
+        random_state=3,
+    )
+    in_memory = fa.data_bias("y", data=frame, **kw).to_frame()
+    for source in (str(tmp_path / "*.parquet"), str(tmp_path / "all.csv.gz")):
+        # only the counts per (label, groups, stratum) come back from DuckDB; the table, and
+        # so every value and (same seed) interval, is the same
+        pd.testing.assert_frame_equal(fa.data_bias("y", data=source, **kw).to_frame(), in_memory)
+    with pytest.raises(DataError, match="Did you mean 'sex'"):
+        fa.data_bias("y", data=str(tmp_path / "*.parquet"), sensitive_features=["sx"])
+    broken = frame.assign(y=frame["y"].astype(float))
+    broken.loc[[3, 7], "y"] = np.nan
+    broken.to_parquet(tmp_path / "nulls.parquet")
+    with pytest.raises(DataError, match="2 missing value"):
+        fa.data_bias("y", data=str(tmp_path / "nulls.parquet"), sensitive_features=["sex"])
