@@ -172,6 +172,24 @@ def _generalized_entropy():
     )
 
 
+def _drift():
+    a = fa.group_metrics(
+        [0] * 8,
+        [1, 0, 1, 0, 1, 0, 0, 0],
+        sensitive_features=list("aaaabbbb"),
+        metrics=["selection_rate"],
+        min_group_size=1,
+    )
+    b = fa.group_metrics(
+        [0] * 8,
+        [1, 1, 1, 1, 1, 0, 0, 0],
+        sensitive_features=list("aaaabbbb"),
+        metrics=["selection_rate"],
+        min_group_size=1,
+    )
+    return fa.metrics.drift(a, b, metrics=["selection_rate"], n_boot=0)
+
+
 EXAMPLES: dict[str, Callable[[], Any]] = {
     "GroupMetrics": _group_metrics,
     "PolicyOutcome": _policy_outcome,
@@ -186,6 +204,7 @@ EXAMPLES: dict[str, Callable[[], Any]] = {
     "DataBias": _data_bias,
     "ConditionalDemographicDisparity": _conditional_demographic_disparity,
     "GeneralizedEntropy": _generalized_entropy,
+    "DriftResult": _drift,
 }
 
 IDS = sorted(RESULT_CLASSES)
