@@ -24,6 +24,8 @@ from fairaudit import (
     monitor,
 )
 from fairaudit._audit import audit
+from fairaudit._compare import ComparisonResult, compare, compare_predictions
+from fairaudit._flip import FlipTestResult, flip_test
 from fairaudit._version import __version__
 from fairaudit.importance import orthogonal_importance
 from fairaudit.metrics import DataBias, GroupMetrics, data_bias, group_metrics
@@ -32,18 +34,23 @@ from fairaudit.policy import Policy
 from fairaudit.report import Report
 
 __all__ = [
+    "ComparisonResult",
     "DataBias",
+    "FlipTestResult",
     "GroupMetrics",
     "Policy",
     "Report",
     "WrappedModel",
     "__version__",
     "audit",
+    "compare",
+    "compare_predictions",
     "data_bias",
     "datasets",
     "debias",
     "embeddings",
     "exceptions",
+    "flip_test",
     "group_metrics",
     "importance",
     "metrics",

@@ -20,6 +20,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "duckdb": ("duckdb", "all"),
     "pyspark": ("pyspark", "spark"),
     "pyspark.sql": ("pyspark", "spark"),
+    "httpx": ("httpx", "endpoint"),
     "fairlearn": ("fairlearn", "peers"),
     "aif360": ("aif360", "peers"),
     "prometheus_client": ("prometheus_client", "monitor"),

@@ -81,6 +81,9 @@ class GroupMetricsPayload(ResultPayload):
     groups: list[GroupEntryPayload]
     disparities: list[DisparityPayload]
     metric_info: dict[str, MetricInfoPayload]
+    interval_methods: dict[str, str]
+    interval_coverage: str | None
+    excluded_groups: list[dict[str, Any]]
     provenance: dict[str, Any]
 
 

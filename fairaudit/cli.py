@@ -2,10 +2,15 @@
 
 ::
 
-    fairaudit audit DATA --target COL --prediction COL [--score COL] --sensitive COL [COL ...]
+    fairaudit audit DATA --target COL (--prediction COL [--score COL] | --endpoint URL
+                   [--endpoint-config endpoint.yaml] [--features COL ...] [--exclude COL ...])
+                   --sensitive COL [COL ...]
                    [--pos-label VALUE] [--metrics NAME ...] [--n-boot N] [--seed N]
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
+    fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
+                   [--score-a COL --score-b COL] [--tolerance T] [--n-boot N] [--seed N]
+                   [--report PATH] [--json PATH]
     fairaudit validate-policy PATH
     fairaudit monitor serve --store FILE [--port 9464] [--policy PATH]
     fairaudit monitor ingest FILE --store FILE --prediction COL [--sensitive COL ...] [...]
@@ -104,6 +109,24 @@ def _build_parser() -> argparse.ArgumentParser:
         "disparity (CDDL)",
     )
     audit.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="query the model served at URL for the predictions (instead of --prediction; "
+        "features: the DATA columns that are not target, sensitive or excluded)",
+    )
+    audit.add_argument(
+        "--endpoint-config",
+        metavar="PATH",
+        help="YAML of Endpoint options (protocol, label, score, batch_size, max_concurrency, "
+        "timeout, retries, cache, classes) and headers: {Header-Name: ENV_VARIABLE}",
+    )
+    audit.add_argument(
+        "--features", nargs="+", metavar="COL", help="with --endpoint: the columns to send"
+    )
+    audit.add_argument(
+        "--exclude", nargs="+", metavar="COL", help="with --endpoint: columns not to send"
+    )
+    audit.add_argument(
         "--score", metavar="COL", help="score column (probability of the positive class)"
     )
     audit.add_argument(
@@ -188,6 +211,29 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
 
+    comp = commands.add_parser(
+        "compare",
+        help="compare two prediction columns on the same rows (research vs production)",
+        description="Agreement, paired differences b - a of group metrics with paired "
+        "bootstrap intervals and exact tests, and with --tolerance an equivalence verdict "
+        "(exit 1 when not shown equivalent).",
+    )
+    comp.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
+    comp.add_argument("--target", required=True, metavar="COL", help="true labels column")
+    comp.add_argument("--prediction-a", required=True, metavar="COL", help="labels of model a")
+    comp.add_argument("--prediction-b", required=True, metavar="COL", help="labels of model b")
+    comp.add_argument("--score-a", metavar="COL", help="scores of model a")
+    comp.add_argument("--score-b", metavar="COL", help="scores of model b")
+    comp.add_argument("--sensitive", required=True, nargs="+", metavar="COL")
+    comp.add_argument("--metrics", nargs="+", metavar="NAME", help="count metrics to compare")
+    comp.add_argument("--pos-label", metavar="VALUE", help="the positive class (default 1)")
+    comp.add_argument("--tolerance", type=float, metavar="T", help="equivalence margin")
+    comp.add_argument("--n-boot", type=int, default=1000, metavar="N")
+    comp.add_argument("--seed", type=int, default=0, metavar="N")
+    comp.add_argument("--confidence", type=float, default=0.95, metavar="C")
+    comp.add_argument("--report", metavar="PATH", help="write the report (.html, .md, .json)")
+    comp.add_argument("--json", metavar="PATH", help="write the report as JSON")
+
     check = commands.add_parser(
         "validate-policy",
         help="check that a policy file is valid (exit 0) or say what is wrong (exit 2)",
@@ -250,12 +296,15 @@ def _count(args: argparse.Namespace) -> Any:
     """Count the DATA files into a table, by the chosen engine."""
     import fairaudit as fa
 
-    if args.engine == "pandas":
+    if args.engine == "pandas" or args.endpoint:
         if len(args.data) != 1:
             raise _UsageError(
-                "DATA: --engine pandas reads one file; use --engine duckdb for several."
+                "DATA: --engine pandas and --endpoint read one file; use --engine duckdb for "
+                "several (without --endpoint)."
             )
         frame = _read_table(args.data[0], list(args.sensitive))
+        if args.endpoint:
+            frame = _predict_endpoint(frame, args)
         columns = [
             ("--target", args.target),
             ("--prediction", args.prediction),
@@ -448,7 +497,9 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     _check_options(args)
     policy = fa.Policy.from_yaml(args.policy) if args.policy else None
-    if args.prediction is None:
+    if args.prediction is not None and args.endpoint:
+        raise _UsageError("--prediction and --endpoint: give one of them, not both.")
+    if args.prediction is None and not args.endpoint:
         return _audit_data(args, out, err, policy)
     if args.strata:
         raise _UsageError(
@@ -464,7 +515,12 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"DATA: {item} is a directory; give files or a quoted glob such as "
                 f"'{item}/*.parquet'."
             )
+    if not args.endpoint and (args.endpoint_config or args.features or args.exclude):
+        raise _UsageError("--endpoint-config, --features and --exclude need --endpoint.")
     _progress(args, err, f"reading {data_text} ({args.engine})")
+    endpoint_url = args.endpoint
+    if endpoint_url:
+        _progress(args, err, "querying the endpoint for the predictions")
     table = _count(args)
 
     inputs = {
@@ -472,8 +528,10 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "data SHA-256": _sha256_files(args.data, sha256_file),
         "rows": table.n_rows,
         "target column": args.target,
-        "prediction column": args.prediction,
-        "score column": args.score,
+        "prediction column": None if endpoint_url else args.prediction,
+        "score column": None if endpoint_url else args.score,
+        "endpoint": getattr(args, "endpoint_recorded", None),
+        "endpoint protocol": getattr(args, "endpoint_protocol", None),
         "positive label": args.pos_label if args.pos_label is not None else 1,
         "policy file": args.policy,
     }
@@ -627,6 +685,47 @@ def _emit(
     return _EXIT_OK if outcome is None or outcome.passed else _EXIT_CHECK_FAILED
 
 
+_ENDPOINT_PREDICTION = "fairaudit: endpoint prediction"
+_ENDPOINT_SCORE = "fairaudit: endpoint score"
+
+
+def _predict_endpoint(frame: Any, args: argparse.Namespace) -> Any:
+    """Query --endpoint for the rows of DATA; return the frame with the answers added."""
+    import fairaudit as fa
+    from fairaudit._endpoint import endpoint_from_config
+
+    if args.score:
+        raise _UsageError(
+            "--score names a column of DATA; with --endpoint the score comes from "
+            "the endpoint (set score: in --endpoint-config)."
+        )
+    endpoint = endpoint_from_config(args.endpoint, args.endpoint_config)
+    for option, names in (("--features", args.features), ("--exclude", args.exclude)):
+        for column in names or ():
+            _check_column(frame, column, option, args.data)
+    _check_column(frame, args.target, "--target", args.data)
+    if args.features:
+        features = list(args.features)
+    else:
+        skip = {args.target, *args.sensitive, *(args.exclude or ())}
+        features = [c for c in frame.columns if c not in skip]
+    if not features:
+        raise _UsageError("--endpoint: no feature columns are left to send; check --exclude.")
+    pos_label = None
+    if args.pos_label is not None and endpoint.classes is not None:
+        pos_label = _parse_label(args.pos_label, endpoint.classes)
+    model = fa.wrap(endpoint, pos_label=pos_label)
+    X = frame[features]
+    added = {_ENDPOINT_PREDICTION: model.predict(X)}
+    if model.output_kind == "score":
+        added[_ENDPOINT_SCORE] = model.predict_score(X)
+        args.score = _ENDPOINT_SCORE
+    args.prediction = _ENDPOINT_PREDICTION
+    args.endpoint_recorded = endpoint.url  # without query string; never the headers
+    args.endpoint_protocol = endpoint.protocol
+    return frame.assign(**added)
+
+
 def _print_summary(
     out: TextIO,
     args: argparse.Namespace,
@@ -659,6 +758,50 @@ def _print_summary(
                 print(f"        {r.reason}", file=out)
     if written:
         print(f"Wrote {', '.join(written)}", file=out)
+
+
+def _compare(args: argparse.Namespace, out: TextIO) -> int:
+    import fairaudit as fa
+
+    frame = _read_table(args.data, list(args.sensitive))
+    for option, column in (
+        ("--target", args.target),
+        ("--prediction-a", args.prediction_a),
+        ("--prediction-b", args.prediction_b),
+        ("--score-a", args.score_a),
+        ("--score-b", args.score_b),
+        *(("--sensitive", c) for c in args.sensitive),
+    ):
+        if column is not None:
+            _check_column(frame, column, option, args.data)
+    pos_label: Any = 1
+    if args.pos_label is not None:
+        pos_label = _parse_label(args.pos_label, frame[args.target].unique().tolist())
+        if pos_label is None:
+            raise _UsageError(f"--pos-label: {args.pos_label!r} is not a value of --target.")
+    result = fa.compare_predictions(
+        frame[args.target],
+        frame[args.prediction_a],
+        frame[args.prediction_b],
+        sensitive_features=frame[list(args.sensitive)],
+        score_a=frame[args.score_a] if args.score_a else None,
+        score_b=frame[args.score_b] if args.score_b else None,
+        metrics=args.metrics,
+        pos_label=pos_label,
+        n_boot=args.n_boot,
+        tolerance=args.tolerance,
+        confidence=args.confidence,
+        random_state=args.seed,
+    )
+    report = fa.Report(title="Model comparison", inputs={"data file": args.data})
+    report.add(result)
+    if args.report:
+        report.save(args.report)
+    if args.json:
+        report.save(args.json, format="json")
+    for line in result.to_dict()["summary"]:
+        print(line, file=out)
+    return _EXIT_OK if result.passed in (None, True) else _EXIT_CHECK_FAILED
 
 
 def _validate_policy(args: argparse.Namespace, out: TextIO) -> int:
@@ -717,6 +860,8 @@ def main(
             return int(exc.code or 0)
         if args.command == "audit":
             return _audit(args, out, err)
+        if args.command == "compare":
+            return _compare(args, out)
         if args.command == "monitor":
             from fairaudit.monitor._cli import run_monitor_command
 

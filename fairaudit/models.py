@@ -1,5 +1,8 @@
 """Get predictions out of any model: the only module that knows how models are called.
 
+A model behind an HTTP endpoint is one more kind: :class:`Endpoint` (implemented in
+``fairaudit._endpoint``) is accepted by :func:`wrap` like any other model.
+
 :func:`wrap` turns a fitted scikit-learn estimator or pipeline, a torch ``nn.Module``, a plain
 callable, or a "predictor class" object (``predict(payload)`` on JSON-like records, as model
 servers such as Cortex use) into a :class:`WrappedModel` with one interface:
@@ -19,19 +22,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-# Aliased: this module is public, and only wrap and WrappedModel are its names.
+from fairaudit._endpoint import Endpoint
+
+# Aliased: this module is public, and only wrap, WrappedModel and Endpoint are its names.
 from fairaudit._results import json_safe as _json_safe
 from fairaudit._validation import format_values as _format_values
 from fairaudit.exceptions import DataError as _DataError
 from fairaudit.exceptions import ModelError as _ModelError
 
-__all__ = ["ModelKind", "ResponseMethod", "Task", "WrappedModel", "wrap"]
+__all__ = ["Endpoint", "ModelKind", "ResponseMethod", "Task", "WrappedModel", "wrap"]
 
 logger = logging.getLogger(__name__)
 
 ResponseMethod = Literal["auto", "predict", "predict_proba", "decision_function"]
 Task = Literal["binary", "multiclass", "regression"]
-ModelKind = Literal["sklearn", "torch", "callable", "predictor"]
+ModelKind = Literal["sklearn", "torch", "callable", "predictor", "endpoint"]
 
 _RESPONSE_METHODS = ("auto", "predict", "predict_proba", "decision_function")
 _TASKS = ("binary", "multiclass", "regression")
@@ -197,18 +202,19 @@ class WrappedModel:
         >>> fa.wrap(lambda X: [1] * len(X)).describe()["kind"]
         'callable'
         """
-        return _json_safe(
-            {
-                "model": self._name,
-                "kind": self._kind,
-                "task": self.task,
-                "response_method": self._response_method,
-                "output_kind": self.output_kind,
-                "classes": None if self._classes is None else list(self._classes),
-                "pos_label": self._pos_label,
-                "batch_size": self._batch_size,
-            }
-        )
+        description = {
+            "model": self._name,
+            "kind": self._kind,
+            "task": self.task,
+            "response_method": self._response_method,
+            "output_kind": self.output_kind,
+            "classes": None if self._classes is None else list(self._classes),
+            "pos_label": self._pos_label,
+            "batch_size": self._batch_size,
+        }
+        if self._kind == "endpoint":
+            description["endpoint"] = self._model.describe()  # never the headers
+        return _json_safe(description)
 
     def __repr__(self) -> str:
         return (
@@ -246,6 +252,7 @@ class WrappedModel:
             self._kind == "sklearn"
             or self._response_method == "predict"
             or self.task == "regression"
+            or (self._kind == "endpoint" and self._model.label is not None)
         ):
             method = self._method("predict")
             out = self._call(X, n, method)
@@ -297,6 +304,7 @@ class WrappedModel:
             "torch": "forward",
             "predictor": "predict",
             "callable": "__call__",
+            "endpoint": sklearn_method,  # predict: the label field; else the score field
         }[self._kind]
 
     def _prepare(self, X: Any) -> tuple[Any, int]:
@@ -329,6 +337,8 @@ class WrappedModel:
     def _call_batch(self, X: Any, method: str) -> np.ndarray:
         if self._kind == "torch":
             return self._call_torch(X)
+        if self._kind == "endpoint":
+            return self._call_endpoint(X, method)
         try:
             if self._kind == "sklearn":
                 out = getattr(self._model, method)(X)
@@ -375,6 +385,19 @@ class WrappedModel:
         if not hasattr(out, "detach"):
             raise _ModelError(f"{self._name}.forward returned {type(out).__name__}, not a tensor.")
         return out.detach().cpu().numpy()
+
+    def _call_endpoint(self, X: Any, method: str) -> np.ndarray:
+        """Labels (``method == "predict"``) or scores from one pass over the endpoint."""
+        endpoint: Endpoint = self._model
+        items = endpoint.query(X)
+        if method == "predict":
+            classes = self._classes
+            assert classes is not None  # set by _wrap_endpoint
+            labels = endpoint._labels(items, classes.tolist())
+            out = np.empty(len(labels), dtype=classes.dtype)
+            out[:] = labels
+            return out
+        return endpoint._scores(items, bare=endpoint.score is None)
 
     def _check_finite(self, out: np.ndarray, method: str) -> None:
         if out.dtype.kind in "fc":
@@ -630,6 +653,74 @@ def _wrap_sklearn(
     )
 
 
+def _wrap_endpoint(
+    obj: Endpoint,
+    *,
+    response_method: str,
+    batch_size: int | None,
+    pos_label: Any,
+    task: Task | None,
+) -> WrappedModel:
+    if batch_size is not None:
+        raise ValueError(
+            "batch_size is set on the Endpoint itself (Endpoint(url, batch_size=...)); do not "
+            "pass it to wrap()."
+        )
+    if task not in (None, "binary", "multiclass"):
+        raise ValueError(
+            f"task={task!r} is not supported for endpoints; endpoints are audited as "
+            "classifiers (task='binary' or 'multiclass')."
+        )
+    if response_method not in _RESPONSE_METHODS:
+        raise ValueError(
+            f"response_method must be one of {_format_values(_RESPONSE_METHODS)}, "
+            f"got {response_method!r}."
+        )
+    if response_method == "decision_function":
+        raise ValueError(
+            "response_method='decision_function' is not supported for endpoints: their scores "
+            "are probabilities; use 'predict_proba' (or 'predict' for labels only)."
+        )
+    if response_method == "auto":
+        resolved = "predict_proba" if obj.score is not None else "predict"
+    else:
+        resolved = response_method
+    if resolved == "predict" and obj.label is None and obj.score is not None:
+        raise ValueError(
+            f"response_method='predict' reads labels, but the Endpoint names only a score field "
+            f"({obj.score!r}); pass label= to the Endpoint too, or use response_method='auto'."
+        )
+    if resolved == "predict_proba" and obj.score is None and obj.label is not None:
+        raise ValueError(
+            f"response_method='predict_proba' reads scores, but the Endpoint names only a label "
+            f"field ({obj.label!r}); pass score= to the Endpoint too."
+        )
+    classes = np.asarray(obj.classes if obj.classes is not None else [0, 1])
+    task_: Task = task or ("binary" if len(classes) == 2 else "multiclass")
+    if task_ == "binary" and len(classes) != 2:
+        raise ValueError(
+            f"task='binary' needs two classes, but the Endpoint lists {_format_values(classes)}."
+        )
+    if pos_label is None:
+        pos_label = classes[-1] if task_ == "binary" else None
+    elif pos_label not in set(classes.tolist()):
+        raise ValueError(
+            f"pos_label={pos_label!r} is not one of the endpoint's classes "
+            f"{_format_values(classes)}; pass one of them, or set Endpoint(..., classes=[...])."
+        )
+    if isinstance(pos_label, np.generic):
+        pos_label = pos_label.item()
+    return WrappedModel(
+        obj,
+        kind="endpoint",
+        response_method=resolved,
+        task=task_,
+        classes=classes,
+        pos_label=pos_label,
+        batch_size=None,
+    )
+
+
 def wrap(
     obj: Any,
     *,
@@ -642,10 +733,14 @@ def wrap(
 
     Parameters
     ----------
-    obj : estimator, nn.Module, callable, predictor object or WrappedModel
+    obj : estimator, nn.Module, callable, predictor object, Endpoint or WrappedModel
         What is accepted, tried in this order:
 
         - a :class:`WrappedModel`: returned as it is (no other argument may be given);
+        - an :class:`Endpoint` (a model behind HTTP): labels come from its ``label`` field
+          (or bare items), scores from its ``score`` field (probabilities of ``classes[1]``);
+          one pass over the endpoint serves both ``predict`` and ``predict_score`` on the
+          same ``X``; ``batch_size`` is the Endpoint's own;
         - a torch ``nn.Module`` (recognised without importing torch): called in eval mode
           (its training mode is restored afterwards) under ``torch.no_grad()``, in batches,
           with numeric input converted to a float tensor on the module's device;
@@ -736,6 +831,14 @@ def wrap(
                 "response_method, batch_size, pos_label or task."
             )
         return obj
+    if isinstance(obj, Endpoint):
+        return _wrap_endpoint(
+            obj,
+            response_method=response_method,
+            batch_size=batch_size,
+            pos_label=pos_label,
+            task=task,
+        )
     if isinstance(obj, type):
         raise TypeError(
             f"obj is the class {obj.__name__}, not a fitted model; pass an instance "

@@ -19,6 +19,7 @@ HEAVY = [
     "fairlearn",
     "aif360",
     "tensorflow",
+    "httpx",
 ]
 
 

@@ -27,17 +27,17 @@ def _row_parity(X):
 
 
 class ParityZClassifier(AdversarialDebiasingClassifier):
-    def fit(self, X, y, *, sensitive_features=None):
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         if sensitive_features is None:
             sensitive_features = _row_parity(X)
-        return super().fit(X, y, sensitive_features=sensitive_features)
+        return super().fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
 
 
 class ParityZRegressor(AdversarialDebiasingRegressor):
-    def fit(self, X, y, *, sensitive_features=None):
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         if sensitive_features is None:
             sensitive_features = _row_parity(X)
-        return super().fit(X, y, sensitive_features=sensitive_features)
+        return super().fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
 
 
 FAST = dict(
@@ -52,8 +52,21 @@ FAST = dict(
 )
 
 
-# no expected failure: predictions run in float64, so a row's output does not depend on the
-# batch it is predicted in (check_methods_subset_invariance passes on every BLAS)
-@parametrize_with_checks([ParityZClassifier(**FAST), ParityZRegressor(**FAST)])
+def expected_failed_checks(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "sample_weight resamples the rows of each epoch (importance resampling): integer "
+            "weights equal repeated rows in expectation, not bit for bit, since the batches "
+            "differ; unit weights do give the unweighted model exactly (tested)"
+        ),
+    }
+
+
+# check_methods_subset_invariance is not expected to fail: predictions run in float64, so a
+# row's output does not depend on the batch it is predicted in
+@parametrize_with_checks(
+    [ParityZClassifier(**FAST), ParityZRegressor(**FAST)],
+    expected_failed_checks=expected_failed_checks,
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -144,3 +144,31 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="flush_interval"):
         record_predictions(create_app(), mon, flush_interval=-1)
     mon.close()
+
+
+def test_reference_server_records_into_a_monitor(tmp_path):
+    """examples/serve_adult.py with a monitor: served predictions land in the store."""
+    import sys
+    from pathlib import Path
+
+    import fairaudit as fa
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+    try:
+        import serve_adult
+    finally:
+        sys.path.pop(0)
+    model = serve_adult.train_adult_model(random_state=0, n_rows=2000)
+    mon = FairnessMonitor(tmp_path / "m.db", sensitive_features=["sex", "race"], min_group_size=0)
+    app = serve_adult.create_app(model, monitor=mon)
+    test = fa.datasets.load_adult(split="test").X.iloc[:50]
+    records = [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in test.to_dict("records")
+    ]
+    assert post_all(app, [("/predict", {"instances": records})]) == [200]
+    app.state.recorder.close()  # flushes what the background writer holds
+    gm = mon.current()
+    assert int(gm.by_group["count"].sum()) == 50
+    expected = model.predict(test)
+    assert gm.overall["selection_rate"] == pytest.approx(expected.mean())

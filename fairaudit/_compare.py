@@ -1,0 +1,588 @@
+"""``compare`` and ``compare_predictions``: two models on the same rows, research vs production.
+
+The joint count table of (y, pred_a, pred_b) per group (``metrics/_paired.py``) gives every
+paired difference b - a of a count metric, its bootstrap interval (rows resampled jointly: a
+multinomial draw of each group's eight cells), an exact McNemar test where the metric's
+denominator does not depend on the prediction (else a bootstrap p-value), Benjamini-Hochberg
+adjusted p-values, and with a ``tolerance`` an equivalence verdict (TOST).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairaudit._flip import _group_codes, _label_text
+from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._validation import as_generator, format_values
+from fairaudit.exceptions import DataError
+from fairaudit.metrics._paired import (
+    PAIRED_METRICS,
+    bootstrap_paired,
+    mcnemar_discordant,
+    mcnemar_exact,
+    paired_cells,
+    paired_values,
+    tost_equivalent,
+)
+from fairaudit.metrics._registry import METRIC_REGISTRY
+from fairaudit.metrics._uncertainty import benjamini_hochberg, percentile_interval
+
+__all__ = ["ComparisonResult", "assert_equivalent", "compare", "compare_predictions"]
+
+OVERALL = "(all rows)"
+
+
+def _count_metrics() -> list[str]:
+    return [
+        name
+        for name, d in METRIC_REGISTRY.items()
+        if getattr(d, "numerator", None) is not None and getattr(d, "denominator", None) is not None
+    ]
+
+
+@dataclass(frozen=True, eq=False)
+class ComparisonResult(ResultMixin):
+    """Result of :func:`compare` / :func:`compare_predictions`: model b against model a.
+
+    Attributes
+    ----------
+    agreement : float
+        Share of rows where the two predicted labels are identical.
+    by_group : DataFrame
+        Indexed by group: ``count``, ``agreement``, ``disagreements``, ``score_max_abs_diff``
+        (NaN without scores).
+    score_max_abs_diff : float or None
+        Largest absolute score difference over all rows (None without scores).
+    differences : DataFrame
+        The long table (also :meth:`to_frame`): one row per metric and group (the last group
+        of each metric is ``"(all rows)"``), columns ``metric``, ``group``, ``count``,
+        ``value_a``, ``value_b``, ``difference`` (b - a), ``lower``, ``upper`` (paired
+        bootstrap at ``confidence``), ``p_value`` (exact McNemar, or bootstrap for metrics
+        whose denominator depends on the prediction, e.g. precision), ``p_value_adjusted``
+        (Benjamini-Hochberg over all rows), ``test``, and with a tolerance
+        ``equivalent`` (TOST: the ``2 * confidence - 1`` interval inside
+        ``(-tolerance, tolerance)``).
+    passed : bool or None
+        With a tolerance: every difference provably within it (undefined metrics fail).
+    metrics : tuple of str
+    tolerance : float or None
+    confidence : float
+    n_boot : int
+    n_samples : int
+    pos_label : object
+    random_state : int or None
+    models : dict
+        Descriptions of the two models (``compare`` only; endpoints without headers).
+    """
+
+    agreement: float
+    by_group: pd.DataFrame
+    score_max_abs_diff: float | None
+    differences: pd.DataFrame
+    passed: bool | None
+    metrics: tuple[str, ...]
+    tolerance: float | None
+    confidence: float
+    n_boot: int
+    n_samples: int
+    pos_label: Any
+    random_state: Any = None
+    models: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        verdict = "" if self.passed is None else f", passed={self.passed}"
+        return (
+            f"ComparisonResult(agreement={self.agreement:.4f}, n_samples={self.n_samples}, "
+            f"metrics={list(self.metrics)}{verdict})"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the long table: one row per metric and group (see ``differences``)."""
+        return self.differences.copy()
+
+    def _summary(self) -> list[str]:
+        lines = [f"The two models agree on {self.agreement:.2%} of {self.n_samples:,} rows."]
+        if self.score_max_abs_diff is not None:
+            lines.append(f"Largest score difference: {self.score_max_abs_diff:.3g}.")
+        if self.tolerance is not None:
+            bad = self.differences[~self.differences["equivalent"].astype(bool)]
+            if self.passed:
+                lines.append(
+                    f"Every difference is within ±{self.tolerance:g} (TOST at "
+                    f"{self.confidence:.0%})."
+                )
+            else:
+                shown = ", ".join(
+                    f"{m} for {g}" for m, g in zip(bad["metric"], bad["group"], strict=True)
+                )
+                lines.append(
+                    f"Not shown equivalent within ±{self.tolerance:g}: {len(bad)} difference(s)"
+                    f" ({shown[:300]})."
+                )
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict with the common result keys.
+
+        Returns
+        -------
+        dict
+            ``kind`` ("comparison"), ``schema_version``, ``title``, ``summary``,
+            ``parameters``, ``table`` (records of :meth:`to_frame`), ``agreement``,
+            ``by_group`` (records), ``score_max_abs_diff``, ``passed``, ``models``.
+        """
+        groups = self.by_group.reset_index()
+        groups.insert(0, "group", [_label_text(k) for k in self.by_group.index])
+        return json_safe(
+            {
+                "kind": "comparison",
+                "schema_version": 1,
+                "title": "Comparison of two models on the same rows (b - a)",
+                "summary": self._summary(),
+                "parameters": {
+                    "metrics": list(self.metrics),
+                    "tolerance": self.tolerance,
+                    "confidence": self.confidence,
+                    "n_boot": self.n_boot,
+                    "pos_label": self.pos_label,
+                    "random_state": self.random_state,
+                },
+                "table": self.differences.to_dict(orient="records"),
+                "agreement": self.agreement,
+                "by_group": groups.to_dict(orient="records"),
+                "score_max_abs_diff": self.score_max_abs_diff,
+                "passed": self.passed,
+                "models": self.models,
+            }
+        )
+
+    def plot(self, ax: Any = None, *, metric: str | None = None) -> Any:
+        """Differences b - a with their intervals, per metric and group; returns the Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        metric : str, optional
+            One metric only (default: all).
+        """
+        ax = get_axes(ax)
+        frame = self.differences
+        if metric is not None:
+            if metric not in self.metrics:
+                raise ValueError(
+                    f"metric must be one of {format_values(self.metrics)}, got {metric!r}."
+                )
+            frame = frame[frame["metric"] == metric]
+        labels = [f"{m}: {g}" for m, g in zip(frame["metric"], frame["group"], strict=True)]
+        y = np.arange(len(frame))
+        value = frame["difference"].to_numpy(dtype=float)
+        err = np.vstack(
+            [
+                value - frame["lower"].to_numpy(dtype=float),
+                frame["upper"].to_numpy(dtype=float) - value,
+            ]
+        )
+        ax.errorbar(value, y, xerr=np.nan_to_num(np.abs(err)), fmt="o", color="#1f77b4")
+        if self.tolerance is not None:
+            ax.axvspan(-self.tolerance, self.tolerance, color="#2ca02c", alpha=0.15)
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        ax.set_xlabel("difference (b - a)")
+        ax.set_title("Model b against model a")
+        return ax
+
+
+def _as_array(values: Any, name: str) -> np.ndarray:
+    if values is None:
+        raise TypeError(f"{name} must be array-like, got None.")
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise DataError(f"{name} must be one column, got {values.shape[1]} columns.")
+        values = values.iloc[:, 0]
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be 1-dimensional, got shape {array.shape}.")
+    if pd.isna(pd.Series(array)).any():
+        rows = np.flatnonzero(pd.isna(pd.Series(array)).to_numpy())
+        raise DataError(
+            f"{name} has missing values at rows {format_values(rows)}; remove or fill them."
+        )
+    return array
+
+
+def compare_predictions(
+    y_true: Any,
+    pred_a: Any,
+    pred_b: Any,
+    *,
+    sensitive_features: Any,
+    score_a: Any = None,
+    score_b: Any = None,
+    metrics: list[str] | str | None = None,
+    pos_label: Any = 1,
+    n_boot: int = 1000,
+    tolerance: float | None = None,
+    confidence: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+) -> ComparisonResult:
+    """Compare two prediction columns on the same rows: agreement, paired differences, TOST.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    pred_a, pred_b : array-like of shape (n_samples,)
+        Predicted labels of model a (e.g. research) and model b (e.g. production).
+    sensitive_features : array-like, Series or DataFrame of shape (n_samples,) or (n_samples, k)
+        Group membership (intersectional groups for several columns).
+    score_a, score_b : array-like of shape (n_samples,), optional
+        Scores, for ``score_max_abs_diff``.
+    metrics : list of str, optional
+        Count metrics of the registry (default: selection_rate, true_positive_rate,
+        false_positive_rate, accuracy).
+    pos_label : object, default 1
+    n_boot : int, default 1000
+        Paired bootstrap replicates (0: no intervals, and no ``tolerance``).
+    tolerance : float, optional
+        Equivalence margin: ``passed`` is True when every difference (each metric, each group
+        and all rows) is shown to lie within ``(-tolerance, tolerance)``.
+    confidence : float, default 0.95
+        Level of the intervals; TOST at level ``1 - confidence`` per side uses the
+        ``2 * confidence - 1`` interval.
+    random_state : int or Generator, optional
+
+    Returns
+    -------
+    ComparisonResult
+
+    Notes
+    -----
+    The bootstrap resamples rows jointly, which for count metrics is a multinomial draw of
+    each group's (y, a, b) cell counts (stratified by group), so the pairing is kept: two
+    identical models have differences exactly 0 in every replicate. McNemar's test is exact
+    (binomial on the discordant rows of the metric's denominator). A group where a metric is
+    undefined (no positives, say) cannot be shown equivalent: ``passed`` is then False.
+
+    Examples
+    --------
+    >>> import fairaudit as fa
+    >>> y = [1, 0, 1, 0, 1, 0, 1, 0]
+    >>> a = [1, 0, 1, 0, 1, 0, 0, 1]
+    >>> b = [1, 0, 1, 1, 1, 0, 0, 1]
+    >>> s = ["f", "f", "f", "f", "m", "m", "m", "m"]
+    >>> cmp = fa.compare_predictions(y, a, b, sensitive_features=s, n_boot=200, random_state=0)
+    >>> cmp.agreement
+    0.875
+    >>> cmp.by_group["agreement"].tolist()
+    [0.75, 1.0]
+    >>> row = cmp.to_frame().query("metric == 'selection_rate' and group == 'f'")
+    >>> float(row["difference"].iloc[0])
+    0.25
+    """
+    y = _as_array(y_true, "y_true")
+    a = _as_array(pred_a, "pred_a")
+    b = _as_array(pred_b, "pred_b")
+    groups_frame = (
+        sensitive_features.reset_index(drop=True)
+        if isinstance(sensitive_features, pd.DataFrame)
+        else pd.DataFrame(
+            {
+                getattr(sensitive_features, "name", None) or "sensitive_feature_0": np.asarray(
+                    sensitive_features
+                )
+            }
+        )
+        if sensitive_features is not None
+        else None
+    )
+    if groups_frame is None:
+        raise TypeError("sensitive_features must be array-like, got None.")
+    lengths = {
+        "y_true": len(y),
+        "pred_a": len(a),
+        "pred_b": len(b),
+        "sensitive_features": len(groups_frame),
+    }
+    scores = {}
+    for name, value in (("score_a", score_a), ("score_b", score_b)):
+        if value is not None:
+            scores[name] = _as_array(value, name).astype(np.float64)
+            lengths[name] = len(scores[name])
+    if len(set(lengths.values())) != 1:
+        shown = ", ".join(f"{k} has {v}" for k, v in lengths.items())
+        raise DataError(f"inputs of different lengths: {shown}; pass one value per row.")
+    if len(y) == 0:
+        raise DataError("y_true has no rows; pass at least one sample.")
+    if (score_a is None) != (score_b is None):
+        raise ValueError("pass both score_a and score_b, or neither.")
+    if metrics is None:
+        names = list(PAIRED_METRICS)
+    else:
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+    known = _count_metrics()
+    for m in names:
+        if m not in known:
+            close = difflib.get_close_matches(str(m), known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"metrics: {m!r} is not a count metric that a comparison can pair.{hint} "
+                f"Known: {format_values(sorted(known), limit=20)}."
+            )
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}.")
+    if tolerance is not None:
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance <= 0:
+            raise ValueError(f"tolerance must be a number > 0, got {tolerance!r}.")
+        if n_boot == 0:
+            raise ValueError("tolerance needs intervals: pass n_boot > 0 (e.g. 1000).")
+        if confidence <= 0.5:
+            raise ValueError(f"with a tolerance, confidence must exceed 0.5, got {confidence}.")
+    present = set(pd.unique(y).tolist())
+    if pos_label not in present and pos_label not in set(pd.unique(a).tolist()):
+        raise DataError(
+            f"pos_label={pos_label!r} occurs in neither y_true ({format_values(sorted(map(str, present)))}) "
+            "nor pred_a; pass the positive class."
+        )
+
+    codes, index = _group_codes(groups_frame)
+    n_groups = len(index)
+    cells = paired_cells(codes, n_groups, y == pos_label, a == pos_label, b == pos_label)
+    agree = a == b
+    counts = np.bincount(codes, minlength=n_groups)
+    agreeing = np.bincount(codes, weights=agree.astype(float), minlength=n_groups)
+    by_group = pd.DataFrame(
+        {"count": counts, "agreement": agreeing / counts, "disagreements": counts - agreeing},
+        index=index,
+    )
+    by_group["disagreements"] = by_group["disagreements"].astype(np.int64)
+    score_max: float | None = None
+    if scores:
+        gap = np.abs(scores["score_b"] - scores["score_a"])
+        score_max = float(gap.max())
+        per_group = np.full(n_groups, -np.inf)
+        np.maximum.at(per_group, codes, gap)
+        by_group["score_max_abs_diff"] = per_group
+    else:
+        by_group["score_max_abs_diff"] = np.nan
+
+    rng = as_generator(random_state)
+    all_cells = np.vstack([cells, cells.sum(axis=0, keepdims=True)])  # groups + all rows
+    labels = [_label_text(k) for k in index] + [OVERALL]
+    reps = None
+    if n_boot:
+        group_reps = bootstrap_paired(cells, n_boot, rng)
+        reps = np.concatenate([group_reps, group_reps.sum(axis=1, keepdims=True)], axis=1)
+    rows = []
+    for m in names:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            va, vb = paired_values(all_cells, m)
+        diff = vb - va
+        lower = upper = np.full(len(labels), np.nan)
+        equivalent = None
+        d_reps = None
+        if reps is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ra, rb = paired_values(reps, m)
+            d_reps = rb - ra
+            lower, upper = percentile_interval(d_reps, confidence)
+            if tolerance is not None:
+                tl, tu = percentile_interval(d_reps, 2 * confidence - 1)
+                equivalent = tost_equivalent(tl, tu, float(tolerance)) & np.isfinite(diff)
+        discordant = mcnemar_discordant(all_cells, m)
+        for j, label in enumerate(labels):
+            if discordant is not None:
+                p, test = mcnemar_exact(discordant[0][j], discordant[1][j]), "mcnemar_exact"
+            elif d_reps is not None and np.isfinite(d_reps[:, j]).any():
+                col = d_reps[:, j][np.isfinite(d_reps[:, j])]
+                if (col == 0).all():
+                    p = 1.0
+                else:
+                    p = min(1.0, 2 * min((col <= 0).mean(), (col >= 0).mean()))
+                test = "bootstrap"
+            else:
+                p, test = np.nan, "none"
+            row = {
+                "metric": m,
+                "group": label,
+                "count": int(all_cells[j].sum()),
+                "value_a": va[j],
+                "value_b": vb[j],
+                "difference": diff[j],
+                "lower": lower[j],
+                "upper": upper[j],
+                "p_value": p,
+                "test": test,
+            }
+            if equivalent is not None:
+                row["equivalent"] = bool(equivalent[j])
+            rows.append(row)
+    differences = pd.DataFrame(rows)
+    differences.insert(
+        list(differences.columns).index("p_value") + 1,
+        "p_value_adjusted",
+        benjamini_hochberg(differences["p_value"].to_numpy(dtype=float)),
+    )
+    passed = None if tolerance is None else bool(differences["equivalent"].all())
+    return ComparisonResult(
+        agreement=float(agree.mean()),
+        by_group=by_group,
+        score_max_abs_diff=score_max,
+        differences=differences,
+        passed=passed,
+        metrics=tuple(names),
+        tolerance=None if tolerance is None else float(tolerance),
+        confidence=float(confidence),
+        n_boot=int(n_boot),
+        n_samples=len(y),
+        pos_label=pos_label,
+        random_state=random_state if isinstance(random_state, int | None) else None,
+    )
+
+
+def compare(
+    model_a: Any,
+    model_b: Any,
+    X: Any,
+    y_true: Any,
+    *,
+    sensitive_features: Any,
+    metrics: list[str] | str | None = None,
+    pos_label: Any = 1,
+    n_boot: int = 1000,
+    tolerance: float | None = None,
+    confidence: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+) -> ComparisonResult:
+    """Predict with two models on the same rows and compare them (see compare_predictions).
+
+    Parameters
+    ----------
+    model_a, model_b : object
+        Anything :func:`fairaudit.wrap` accepts: e.g. the research model object and the
+        production :class:`~fairaudit.models.Endpoint`.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Rows given to both models.
+    y_true : array-like of shape (n_samples,)
+    sensitive_features : str, list of str, array-like or DataFrame
+        Column name(s) of ``X``, or the group values.
+    metrics, pos_label, n_boot, tolerance, confidence, random_state
+        As in :func:`compare_predictions`.
+
+    Returns
+    -------
+    ComparisonResult
+        With ``models`` describing both models.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import fairaudit as fa
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=400), "s": rng.choice(["a", "b"], 400)})
+    >>> y = (X["x"] + rng.normal(size=400) > 0).astype(int)
+    >>> research = LogisticRegression().fit(X[["x"]], y)
+    >>> production = fa.wrap(lambda X: research.predict(X[["x"]]))
+    >>> cmp = fa.compare(fa.wrap(lambda X: research.predict(X[["x"]])), production, X, y,
+    ...                  sensitive_features="s", tolerance=0.01, n_boot=200, random_state=0)
+    >>> cmp.agreement, cmp.passed
+    (1.0, True)
+    """
+    from fairaudit.models import wrap
+
+    if isinstance(sensitive_features, str) or (
+        isinstance(sensitive_features, list)
+        and sensitive_features
+        and all(isinstance(c, str) for c in sensitive_features)
+    ):
+        names = [sensitive_features] if isinstance(sensitive_features, str) else sensitive_features
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                "sensitive_features given as column names needs X to be a DataFrame, got "
+                f"{type(X).__name__}; pass the sensitive values themselves instead."
+            )
+        absent = [c for c in names if c not in X.columns]
+        if absent:
+            raise DataError(f"sensitive_features names columns {absent} that X does not have.")
+        sensitive_features = X[names].reset_index(drop=True)
+    wrapped_a, wrapped_b = wrap(model_a), wrap(model_b)
+    pred_a = wrapped_a.predict(X)
+    score_a = score_b = None
+    with_scores = all(
+        w.output_kind == "score" and w.task == "binary" for w in (wrapped_a, wrapped_b)
+    )
+    if with_scores:
+        score_a = wrapped_a.predict_score(X)
+    pred_b = wrapped_b.predict(X)
+    if with_scores:
+        score_b = wrapped_b.predict_score(X)
+    result = compare_predictions(
+        y_true,
+        pred_a,
+        pred_b,
+        sensitive_features=sensitive_features,
+        score_a=score_a,
+        score_b=score_b,
+        metrics=metrics,
+        pos_label=pos_label,
+        n_boot=n_boot,
+        tolerance=tolerance,
+        confidence=confidence,
+        random_state=random_state,
+    )
+    result.models.update({"a": wrapped_a.describe(), "b": wrapped_b.describe()})
+    return result
+
+
+def assert_equivalent(result: ComparisonResult) -> ComparisonResult:
+    """Raise ``AssertionError`` unless a comparison shows every difference within tolerance.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        From :func:`fairaudit.compare` or :func:`fairaudit.compare_predictions` with a
+        ``tolerance``.
+
+    Returns
+    -------
+    ComparisonResult
+        The result, when it passed.
+
+    Examples
+    --------
+    >>> import fairaudit as fa
+    >>> from fairaudit.testing import assert_equivalent
+    >>> y, a = [1, 0, 1, 0, 1, 0], [1, 0, 1, 1, 1, 0]
+    >>> s = ["f", "f", "f", "m", "m", "m"]
+    >>> assert_equivalent(fa.compare_predictions(y, a, a, sensitive_features=s,
+    ...                                          tolerance=0.01, n_boot=100, random_state=0))
+    ComparisonResult(agreement=1.0000, n_samples=6, metrics=[...], passed=True)
+    """
+    if not isinstance(result, ComparisonResult):
+        raise TypeError(
+            f"result must be a ComparisonResult (from fa.compare), got {type(result).__name__}."
+        )
+    if result.tolerance is None:
+        raise ValueError("result has no tolerance; call fa.compare(..., tolerance=...) first.")
+    if result.passed:
+        return result
+    bad = result.differences[~result.differences["equivalent"].astype(bool)]
+    lines = [
+        f"the models are not shown equivalent within ±{result.tolerance:g} "
+        f"({len(bad)} of {len(result.differences)} differences):"
+    ]
+    for row in bad.itertuples(index=False):
+        lines.append(
+            f"  {row.metric} [{row.group}]: b - a = {row.difference:.4g} "
+            f"({result.confidence:.0%} interval {row.lower:.4g} to {row.upper:.4g})"
+        )
+    raise AssertionError("\n".join(lines))
