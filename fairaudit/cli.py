@@ -35,10 +35,7 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fairaudit.report import Report
+from typing import Any, NoReturn, TextIO
 
 __all__ = ["main"]
 
@@ -730,7 +727,7 @@ def _print_summary(
     out: TextIO,
     args: argparse.Namespace,
     inputs: dict[str, Any],
-    report: Report,
+    report: Any,
     outcome: Any,
     written: list[str],
 ) -> None:

@@ -190,6 +190,20 @@ def _drift():
     return fa.metrics.drift(a, b, metrics=["selection_rate"], n_boot=0)
 
 
+def _comparison():
+    y = [1, 0, 1, 0, 1, 0, 1, 0]
+    a = [1, 0, 1, 0, 1, 0, 0, 1]
+    b = [1, 0, 1, 1, 1, 0, 0, 1]
+    s = ["f", "f", "f", "f", "m", "m", "m", "m"]
+    return fa.compare_predictions(y, a, b, sensitive_features=s, n_boot=20, random_state=0)
+
+
+def _flip_test():
+    X = pd.DataFrame({"sex": ["F", "M", "F", "M"], "income": [30, 30, 60, 60]})
+    model = fa.wrap(lambda X: ((X["income"] > 40) | (X["sex"] == "M")).astype(int))
+    return fa.flip_test(model, X, feature="sex")
+
+
 EXAMPLES: dict[str, Callable[[], Any]] = {
     "GroupMetrics": _group_metrics,
     "PolicyOutcome": _policy_outcome,
@@ -205,6 +219,8 @@ EXAMPLES: dict[str, Callable[[], Any]] = {
     "ConditionalDemographicDisparity": _conditional_demographic_disparity,
     "GeneralizedEntropy": _generalized_entropy,
     "DriftResult": _drift,
+    "ComparisonResult": _comparison,
+    "FlipTestResult": _flip_test,
 }
 
 IDS = sorted(RESULT_CLASSES)
