@@ -1,13 +1,18 @@
 """Shared conventions of result objects.
 
-Every analysis returns a ``@dataclass(frozen=True)`` with ``to_frame()`` (one documented long
-format), ``to_dict()`` (JSON-safe; it carries a ``"kind"`` key naming the result type and a
-``"schema_version"``), ``plot(ax=None)`` and ``_repr_html_()``. The report layer consumes only
-``to_dict()`` and ``plot()``.
+Every analysis returns a ``@dataclass(frozen=True, eq=False, repr=False)`` subclassing
+:class:`ResultMixin`, with ``to_frame()`` (one documented long format), ``to_dict()`` (JSON-safe;
+it carries a ``"kind"`` key naming the result type and a ``"schema_version"``),
+``plot(ax=None, *, ...)`` (``ax`` first, everything else keyword-only) and ``_repr_html_()``.
+``eq=False``: ``a == b`` is identity (value equality of frames is ambiguous). The mixin's
+``repr`` is one short line: the class, the shape of ``to_frame()`` and the key numbers the class
+names in ``_repr_fields()``. The report layer consumes only ``to_dict()`` and ``plot()``.
+``tests/test_result_contract.py`` checks every public result class.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Mapping
@@ -16,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultMixin", "get_axes", "json_safe", "plot_text"]
+__all__ = ["MAX_REPR", "ResultMixin", "get_axes", "json_safe", "plot_text", "records"]
 
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 # control characters: no glyph in any font, and not allowed in the SVG the report inlines
@@ -79,6 +84,17 @@ def json_safe(obj: Any) -> Any:
     return str(obj)
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as dicts keyed by column (``to_dict(orient="records")``).
+
+    Examples
+    --------
+    >>> records(pd.DataFrame({"a": [1, 2]}))
+    [{'a': 1}, {'a': 2}]
+    """
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
 def get_axes(ax: Any = None) -> Any:
     """Return ``ax`` or a new matplotlib Axes (matplotlib imported lazily)."""
     if ax is not None:
@@ -90,8 +106,47 @@ def get_axes(ax: Any = None) -> Any:
     return ax
 
 
+MAX_REPR = 300
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class ResultMixin:
-    """Default ``_repr_html_`` for result dataclasses: the long frame as an HTML table."""
+    """Shared ``repr`` and ``_repr_html_`` of result dataclasses (see the module docstring).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True, eq=False, repr=False)
+    ... class Toy(ResultMixin):
+    ...     value: float
+    ...     def to_frame(self):
+    ...         return pd.DataFrame({"value": [self.value]})
+    ...     def _repr_fields(self):
+    ...         return {"value": self.value}
+    >>> Toy(0.123456)
+    Toy(frame=1x1, value=0.1235)
+    """
+
+    def _repr_fields(self) -> dict[str, Any]:
+        """Key numbers shown by ``repr`` (override in each result class)."""
+        return {}
+
+    def __repr__(self) -> str:
+        parts = []
+        with contextlib.suppress(Exception):  # a repr must never raise
+            rows, columns = self.to_frame().shape
+            parts.append(f"frame={rows}x{columns}")
+        parts += [f"{key}={_short(value)}" for key, value in self._repr_fields().items()]
+        text = f"{type(self).__name__}({', '.join(parts)})".replace("\n", " ")
+        return text if len(text) < MAX_REPR else text[: MAX_REPR - 5] + "...)"
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - overridden
         """Return the result as a long DataFrame."""

@@ -31,7 +31,7 @@ from fairaudit._validation import format_values as _format_values
 from fairaudit.exceptions import DataError as _DataError
 from fairaudit.exceptions import ModelError as _ModelError
 
-__all__ = ["Endpoint", "WrappedModel", "wrap"]
+__all__ = ["Endpoint", "ModelKind", "ResponseMethod", "Task", "WrappedModel", "wrap"]
 
 logger = logging.getLogger(__name__)
 

@@ -190,11 +190,19 @@ def fit_networks(
 
 @torch.no_grad()
 def predict_output(predictor: nn.Module, X: Any, *, batch_size: int) -> Any:
-    """Run ``predictor`` over ``X`` in batches: float64, shape (n,) or (n, n_classes)."""
+    """Run ``predictor`` over ``X`` in batches in float64: float64, shape (n,) or (n, n_classes).
+
+    The network trains in float32; predicting with a float64 copy makes a row's output the
+    same whatever the batch it comes in (float32 BLAS kernels differ by batch shape in the
+    last bits, which sklearn's ``check_methods_subset_invariance`` sees). Devices without
+    float64 (Apple's MPS) predict in float32.
+    """
     predictor.eval()
     device = _device_of(predictor) or torch.device("cpu")
-    xt = _to_tensor(X, dtype=torch.float32, device=device)
-    parts = [predictor(xt[i : i + batch_size]) for i in range(0, len(xt), batch_size)]
+    dtype = torch.float32 if device.type == "mps" else torch.float64
+    model = copy.deepcopy(predictor).to(dtype=dtype).eval()
+    xt = _to_tensor(X, dtype=dtype, device=device)
+    parts = [model(xt[i : i + batch_size]) for i in range(0, len(xt), batch_size)]
     out = torch.cat(parts) if parts else torch.empty(0)
     if out.ndim == 2 and out.shape[1] == 1:
         out = out.reshape(-1)

@@ -29,7 +29,7 @@ __all__ = ["LeakageResult", "leakage"]
 _MAX_ONE_HOT_LEVELS = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LeakageResult(ResultMixin):
     """How well a fresh probe recovers z from a model's outputs on held-out rows.
 
@@ -83,6 +83,15 @@ class LeakageResult(ResultMixin):
     n_boot: int
     confidence: float
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "auc": self.auc,
+            "lower": self.lower,
+            "upper": self.upper,
+            "chance": self.chance,
+            "n_test": self.n_test,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per statistic.
@@ -263,10 +272,10 @@ def leakage(
     >>> from fairaudit.debias import leakage
     >>> rng = np.random.default_rng(0)
     >>> z = rng.integers(0, 2, 2000)
-    >>> leaky = leakage(z + rng.normal(size=2000), z, random_state=0)
+    >>> leaky = leakage(z + rng.normal(size=2000), z, n_boot=0, random_state=0)
     >>> leaky.auc > 0.7
     True
-    >>> clean = leakage(rng.normal(size=2000), z, random_state=0)
+    >>> clean = leakage(rng.normal(size=2000), z, n_boot=0, random_state=0)
     >>> abs(clean.auc - 0.5) < 0.05
     True
     """

@@ -19,7 +19,7 @@ from fairaudit.exceptions import ModelError
 
 __all__ = ["AdversarialTrainer", "TensorBatches"]
 
-logger = logging.getLogger("fairaudit.debias._torch")
+logger = logging.getLogger(__name__)
 
 Callback = Callable[["AdversarialTrainer", int, dict[str, float]], bool | None]
 

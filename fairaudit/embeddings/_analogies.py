@@ -14,7 +14,7 @@ from fairaudit.embeddings._vectors import AnalogyMethod, CasePolicy, WordVectors
 __all__ = ["AnalogyResult", "analogies"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class AnalogyResult(ResultMixin):
     """Answers to analogy queries a : b :: c : ?.
 
@@ -33,6 +33,9 @@ class AnalogyResult(ResultMixin):
     topn: int
     exclude_inputs: bool
     restrict_vocab: int | None
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"method": self.method, "topn": self.topn}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per query and rank.

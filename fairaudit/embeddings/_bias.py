@@ -29,7 +29,7 @@ __all__ = [
 _MIN_FIRST_COMPONENT = 0.5
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BiasDirection(ResultMixin):
     """A unit bias direction and how it was found.
 
@@ -58,6 +58,14 @@ class BiasDirection(ResultMixin):
     pairs: tuple[tuple[str, str], ...]
     explained_variance_ratio: np.ndarray
     dropped: tuple[tuple[str, str], ...] = ()
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "dim": len(self.vector),
+            "pairs": len(self.pairs),
+            "explained_variance": float(self.explained_variance_ratio[0]),
+        }
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.asarray(self.vector, dtype=dtype)
@@ -315,7 +323,7 @@ def _project(
     return pd.Series(values, index=pd.Index(kept, name="word"), name="projection"), dropped
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class DirectBias(ResultMixin):
     """Direct bias of a set of (supposedly neutral) words on a bias direction.
 
@@ -339,6 +347,9 @@ class DirectBias(ResultMixin):
     dropped: tuple[str, ...] = ()
     positive_end: str | None = None
     negative_end: str | None = None
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"value": self.value, "c": self.c, "words": len(self.projections)}
 
     def __float__(self) -> float:
         return float(self.value)

@@ -29,7 +29,7 @@ __all__ = ["WEATResult", "permutation_pvalue", "seat", "weat"]
 _SET_KEYS = ("X", "Y", "A", "B")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class WEATResult(ResultMixin):
     """Result of a WEAT (or SEAT) association test.
 
@@ -80,6 +80,14 @@ class WEATResult(ResultMixin):
     dropped: dict[str, tuple[str, ...]]
     associations: pd.DataFrame = field(repr=False)
     source: str = "word_vectors"
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "effect_size": self.effect_size,
+            "p_value": self.p_value,
+            "method": self.method,
+            "source": self.source,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """Association of each target word with A rather than B.

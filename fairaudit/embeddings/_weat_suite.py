@@ -25,7 +25,7 @@ from fairaudit.embeddings._weat import _SET_KEYS, WEATResult, weat
 __all__ = ["WEATSuite", "weat_suite"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class WEATSuite(ResultMixin):
     """The ten WEAT tests of Caliskan et al. (2017) on one embedding.
 
@@ -47,6 +47,9 @@ class WEATSuite(ResultMixin):
     skipped: dict[str, str] = field(default_factory=dict)
     n_permutations: int = 10_000
     random_state: int | None = None
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"tests": list(self.results), "skipped": list(self.skipped)}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per test.

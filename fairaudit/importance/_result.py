@@ -19,7 +19,7 @@ def _fmt(value: float) -> str:
     return "nan" if not math.isfinite(value) else f"{value:.3g}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class OrthogonalImportance(ResultMixin):
     """Direct and total dependence of a model's output on each input.
 
@@ -84,6 +84,15 @@ class OrthogonalImportance(ResultMixin):
     n_model_calls: int
     n_rows_predicted: int
     notes: tuple[str, ...] = ()
+
+    def _repr_fields(self) -> dict[str, Any]:
+        top = self.total.abs().sort_values(ascending=False).head(3)
+        return {
+            "features": len(self.total),
+            "top": {str(k): round(float(self.total[k]), 4) for k in top.index},
+            "strategy": self.strategy,
+            "n_boot": self.n_boot,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """Return the long table, two rows per feature.

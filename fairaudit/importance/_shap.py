@@ -128,7 +128,7 @@ def _bootstrap_means(
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ShapByGroup(ResultMixin):
     """SHAP attributions per group and the split of the output gap between groups.
 
@@ -211,6 +211,15 @@ class ShapByGroup(ResultMixin):
     confidence: float
     seed: int
     random_state: int | None
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "feature": self.sensitive_feature,
+            "groups": len(self.counts),
+            "reference_group": self.reference_group,
+            "features": self.mean_abs.shape[1],
+            "algorithm": self.algorithm,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per group and feature.
@@ -486,13 +495,16 @@ def shap_by_group(
 
     Examples
     --------
+    shap compiles parts of itself with numba on first use (seconds), so this example runs as a
+    doctest in ``docs/importance.md`` rather than here:
+
     >>> import numpy as np, pandas as pd
     >>> import fairaudit as fa
     >>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 1.0, 0.0, 0.0]})
     >>> model = fa.wrap(lambda X: np.asarray(X) @ [1.0, 2.0], task="regression")
     >>> r = fa.importance.shap_by_group(model, X, sensitive_features=["f", "f", "m", "m"],
-    ...                                 reference_group="m", random_state=0)
-    >>> float(r.gap["f"]), r.contributions["f"].round(6).to_dict()
+    ...                                 reference_group="m", random_state=0)  # doctest: +SKIP
+    >>> float(r.gap["f"]), r.contributions["f"].round(6).to_dict()  # doctest: +SKIP
     (0.0, {'a': -2.0, 'b': 2.0})
     """
     shap = import_optional("shap", purpose="shap_by_group()")

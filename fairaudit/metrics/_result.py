@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from fairaudit._payloads import (
+    DisparityPayload,
+    GroupEntryPayload,
+    GroupMetricsPayload,
+    MetricInfoPayload,
+)
 from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
+from fairaudit._results import records as _records
 from fairaudit._validation import format_values
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._aggregate import (
@@ -45,7 +52,7 @@ _SUMMARY_TIER = {
 Method = Literal["between_groups", "to_overall"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class GroupMetrics(ResultMixin):
     """Metrics per group (one sensitive feature or their intersection), with uncertainty.
 
@@ -122,6 +129,15 @@ class GroupMetrics(ResultMixin):
     _intervals: GroupIntervals | None = field(default=None, repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "groups": len(self.by_group),
+            "features": list(self.sensitive_feature_names),
+            "metrics": list(self.metrics),
+            "n_boot": self.n_boot,
+        }
 
     def _group_position(self, group: Any, *, argument: str = "reference_group") -> int:
         index = self.by_group.index
@@ -735,7 +751,7 @@ class GroupMetrics(ResultMixin):
             "predictions agree with that single class."
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> GroupMetricsPayload:
         """JSON-safe dictionary (the contract's common keys plus group-metric fields).
 
         Returns
@@ -752,11 +768,11 @@ class GroupMetrics(ResultMixin):
             ``excluded_groups`` ([{"group": {feature: label}, "count"}]: below
             ``min_group_size``, left out of comparisons and the summary), ``provenance``.
         """
-        groups = []
+        groups: list[GroupEntryPayload] = []
         names = list(self.sensitive_feature_names)
         for pos, label in enumerate(self.by_group.index):
             values = label if isinstance(label, tuple) else (label,)
-            entry: dict[str, Any] = {
+            entry: GroupEntryPayload = {
                 "group": dict(zip(names, values, strict=True)),
                 "count": int(self.by_group["count"].iloc[pos]),
                 "values": {m: self.by_group[m].iloc[pos] for m in self.metrics},
@@ -767,54 +783,65 @@ class GroupMetrics(ResultMixin):
                 entry["lower"] = {m: self.ci[(m, "lower")].iloc[pos] for m in self.metrics}
                 entry["upper"] = {m: self.ci[(m, "upper")].iloc[pos] for m in self.metrics}
             groups.append(entry)
-        info: dict[str, Any] = {}
+        info: dict[str, MetricInfoPayload] = {}
         for m in self.metrics:
             base = m.split("[")[0]
-            info[m] = METRIC_REGISTRY[base].to_dict() if base in METRIC_REGISTRY else {}
+            info[m] = (
+                cast(MetricInfoPayload, METRIC_REGISTRY[base].to_dict())
+                if base in METRIC_REGISTRY
+                else {}
+            )
         if self._has_eo():
-            info[EQUALIZED_ODDS] = dict(EQUALIZED_ODDS_INFO)
-        return json_safe(
-            {
-                "kind": "group_metrics",
-                "schema_version": 1,
-                "title": self._title(),
-                "summary": self._summary(),
-                "parameters": self.provenance.get("parameters", {}),
-                "table": self.to_frame().to_dict(orient="records"),
-                "sensitive_features": names,
-                "metrics": list(self.metrics),
-                "overall": {m: self.overall[m] for m in [*self.metrics, "count"]},
-                "groups": groups,
-                "disparities": self.disparities().to_dict(orient="records"),
-                "metric_info": info,
-                "interval_methods": self.interval_methods,
-                "interval_coverage": None if self._intervals is None else COVERAGE_NOTE,
-                "excluded_groups": [
-                    {
-                        "group": dict(zip(names, g if isinstance(g, tuple) else (g,), strict=True)),
-                        "count": int(c),
-                    }
-                    for g, c in self.excluded_groups["count"].items()
-                ],
-                "provenance": self.provenance,
-            }
-        )
+            info[EQUALIZED_ODDS] = cast(MetricInfoPayload, dict(EQUALIZED_ODDS_INFO))
+        payload: GroupMetricsPayload = {
+            "kind": "group_metrics",
+            "schema_version": 1,
+            "title": self._title(),
+            "summary": self._summary(),
+            "parameters": self.provenance.get("parameters", {}),
+            "table": _records(self.to_frame()),
+            "sensitive_features": names,
+            "metrics": list(self.metrics),
+            "overall": {m: self.overall[m] for m in [*self.metrics, "count"]},
+            "groups": groups,
+            "disparities": cast(list[DisparityPayload], _records(self.disparities())),
+            "metric_info": info,
+            "interval_methods": self.interval_methods,
+            "interval_coverage": None if self._intervals is None else COVERAGE_NOTE,
+            "excluded_groups": [
+                {
+                    "group": dict(zip(names, g if isinstance(g, tuple) else (g,), strict=True)),
+                    "count": int(c),
+                }
+                for g, c in self.excluded_groups["count"].items()
+            ],
+            "provenance": self.provenance,
+        }
+        return cast(GroupMetricsPayload, json_safe(payload))
 
-    def plot(self, metric: str | None = None, *, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, *, metric: str | None = None) -> Any:
         """Bar per group for one metric, with interval whiskers and the overall value.
 
         Parameters
         ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None. (A metric name given here, as
+            ``gm.plot("selection_rate")`` did before ``ax`` came first, is read as ``metric``.)
         metric : str, optional
             Column of ``by_group``; defaults to the first metric.
-        ax : matplotlib Axes, optional
-            Where to draw; a new figure when None.
 
         Returns
         -------
         matplotlib.axes.Axes
             The Axes drawn on.
         """
+        if isinstance(ax, str):
+            if metric is not None:
+                raise TypeError(
+                    f"plot() got the metric twice ({ax!r} and metric={metric!r}); pass "
+                    "plot(ax, metric=...)."
+                )
+            ax, metric = None, ax
         metric = self.metrics[0] if metric is None else metric
         if metric not in self.metrics:
             raise ValueError(

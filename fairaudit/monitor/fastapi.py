@@ -34,7 +34,7 @@ import numpy as np
 if TYPE_CHECKING:
     from fairaudit.monitor._monitor import FairnessMonitor
 
-__all__ = ["PredictionRecorder", "record_predictions"]
+__all__ = ["Extract", "PredictionRecorder", "record_predictions"]
 
 logger = logging.getLogger(__name__)
 

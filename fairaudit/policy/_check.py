@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from fairaudit._payloads import RuleResultPayload
 from fairaudit._results import json_safe
 from fairaudit.exceptions import PolicyError
 from fairaudit.policy._rules import _EQUALIZED_ODDS, Rule, _format_label, _needed, split_class
@@ -85,32 +86,31 @@ class RuleResult:
         """``"<rule id> [<feature>]"``, the JUnit test-case name."""
         return f"{self.rule.id} [{' x '.join(self.feature)}]"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RuleResultPayload:
         """Return the result as a JSON-safe dict."""
-        return json_safe(
-            {
-                "rule": self.rule.id,
-                "name": self.name,
-                "label": self.rule.label,
-                "metric": self.rule.metric,
-                "compare": self.rule.compare,
-                "min": self.rule.min,
-                "max": self.rule.max,
-                "judge": self.rule.judge,
-                "feature": list(self.feature),
-                "status": self.status,
-                "passed": self.passed,
-                "value": self.value,
-                "estimate": self.estimate,
-                "lower": self.lower,
-                "upper": self.upper,
-                "reference": self.reference,
-                "worst_group": self.worst_group,
-                "judged_groups": list(self.judged_groups),
-                "excluded_groups": list(self.excluded_groups),
-                "reason": self.reason,
-            }
-        )
+        payload: RuleResultPayload = {
+            "rule": self.rule.id,
+            "name": self.name,
+            "label": self.rule.label,
+            "metric": self.rule.metric,
+            "compare": self.rule.compare,
+            "min": self.rule.min,
+            "max": self.rule.max,
+            "judge": self.rule.judge,
+            "feature": list(self.feature),
+            "status": self.status,
+            "passed": self.passed,
+            "value": self.value,
+            "estimate": self.estimate,
+            "lower": self.lower,
+            "upper": self.upper,
+            "reference": self.reference,
+            "worst_group": self.worst_group,
+            "judged_groups": list(self.judged_groups),
+            "excluded_groups": list(self.excluded_groups),
+            "reason": self.reason,
+        }
+        return cast(RuleResultPayload, json_safe(payload))
 
 
 def _num(value: Any) -> float | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
-from fairaudit._results import ResultMixin, json_safe
+from fairaudit._payloads import PolicyOutcomePayload
+from fairaudit._results import ResultMixin, get_axes, json_safe, records
 from fairaudit.policy._check import RuleResult
 
 # characters XML 1.0 cannot hold at all (even as &#...;): C0 controls but tab, newline and
@@ -46,7 +47,7 @@ __all__ = ["PolicyOutcome"]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PolicyOutcome(ResultMixin):
     """The result of :meth:`Policy.check`: one :class:`RuleResult` per rule and feature.
 
@@ -60,6 +61,14 @@ class PolicyOutcome(ResultMixin):
 
     policy: Policy
     results: tuple[RuleResult, ...]
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy.name,
+            "passed": self.passed,
+            "checks": len(self.results),
+            "failed": len(self.failures),
+        }
 
     @property
     def passed(self) -> bool:
@@ -128,7 +137,7 @@ class PolicyOutcome(ResultMixin):
         ]  # fmt: skip
         return pd.DataFrame.from_records(records, columns=columns)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PolicyOutcomePayload:
         """Return the outcome with the common result keys (``kind: "policy_outcome"``).
 
         Returns
@@ -139,23 +148,22 @@ class PolicyOutcome(ResultMixin):
             (``pass``/``fail``/``error``), ``results`` (each :meth:`RuleResult.to_dict`).
         """
         counts = {s: sum(r.status == s for r in self.results) for s in ("pass", "fail", "error")}
-        return json_safe(
-            {
-                "kind": "policy_outcome",
-                "schema_version": 1,
-                "title": f"Policy checks: {self.policy.name}",
-                "summary": self.summary(),
-                "parameters": self.policy.to_dict(),
-                "table": self.to_frame().to_dict(orient="records"),
-                "passed": self.passed,
-                "counts": counts,
-                "results": [r.to_dict() for r in self.results],
-            }
-        )
+        payload: PolicyOutcomePayload = {
+            "kind": "policy_outcome",
+            "schema_version": 1,
+            "title": f"Policy checks: {self.policy.name}",
+            "summary": self.summary(),
+            "parameters": self.policy.to_dict(),
+            "table": records(self.to_frame()),
+            "passed": self.passed,
+            "counts": counts,
+            "results": [r.to_dict() for r in self.results],
+        }
+        return cast(PolicyOutcomePayload, json_safe(payload))
 
     def plot(self, ax: Any = None) -> Any:
         """Judged value per rule against its bounds (a dot per rule, bars for intervals)."""
-        from fairaudit._results import get_axes, plot_text
+        from fairaudit._results import plot_text
 
         ax = get_axes(ax)
         names = [r.name for r in self.results]

@@ -7,9 +7,15 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fairaudit._files import write_text_atomic
+from fairaudit._payloads import (
+    ReportPayload,
+    ReportProvenancePayload,
+    ResultPayload,
+    is_policy_outcome,
+)
 from fairaudit._provenance import environment
 from fairaudit._results import json_safe
 
@@ -44,6 +50,11 @@ def _section_dict(result: Any, title: str | None) -> dict[str, Any]:
     if title is not None:
         section["title"] = title
     return section
+
+
+def _stored_provenance(section: ResultPayload) -> Any:
+    """Return a result's own provenance (None for results without one, like WEAT)."""
+    return cast(dict[str, Any], section).get("provenance")
 
 
 class Report:
@@ -147,7 +158,7 @@ class Report:
         return self
 
     # ---------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReportPayload:
         """Return the report as a JSON-safe dict (validated by the package's JSON Schema).
 
         Returns
@@ -163,14 +174,14 @@ class Report:
         """
         # copies, so that callers may edit the dict without changing the report
         stored = _copy_json(self._sections)
-        checks = [s for s in stored if s["kind"] == "policy_outcome"]
-        sections = [s for s in stored if s["kind"] != "policy_outcome"]
+        checks = [s for s in stored if is_policy_outcome(s)]
+        sections = [cast(ResultPayload, s) for s in stored if not is_policy_outcome(s)]
         summary: list[str] = []
         for check in checks:
             summary.extend(check["summary"][:1])
         for section in sections:
             summary.extend(str(line) for line in section["summary"][:3])
-        passed = None if not checks else all(bool(c.get("passed")) for c in checks)
+        passed = None if not checks else all(bool(c["passed"]) for c in checks)
         policies = [
             {
                 "name": c["parameters"].get("name"),
@@ -179,16 +190,16 @@ class Report:
             }
             for c in checks
         ]
-        provenance = {
+        provenance: ReportProvenancePayload = {
             "environment": environment(),
             "inputs": copy.deepcopy(self.inputs),
             "policies": policies,
             "results": [
-                {"title": s["title"], "kind": s["kind"], "provenance": s.get("provenance")}
+                {"title": s["title"], "kind": s["kind"], "provenance": _stored_provenance(s)}
                 for s in sections
             ],
         }
-        return {
+        payload: ReportPayload = {
             "kind": "report",
             "schema_version": REPORT_SCHEMA_VERSION,
             "title": self.title,
@@ -200,6 +211,7 @@ class Report:
             "sections": sections,
             "provenance": provenance,
         }
+        return payload
 
     def to_json(self) -> str:
         """Return :meth:`to_dict` as indented JSON with sorted keys (stable across runs)."""

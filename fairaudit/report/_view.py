@@ -7,16 +7,21 @@ formats. The HTML (:mod:`._html`) and Markdown (:mod:`._markdown`) renderers dra
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fairaudit._payloads import (
+    DisparityPayload,
+    GroupEntryPayload,
+    GroupMetricsPayload,
+    PolicyOutcomePayload,
+    is_group_metrics,
+    is_policy_outcome,
+)
 from fairaudit.report._svg import _plot_svg
 
 __all__ = ["format_value"]
-
-logger = logging.getLogger("fairaudit.report._render")
 
 _MAX_TABLE_ROWS = 200
 _N_HIGHLIGHTS = 8
@@ -90,12 +95,12 @@ def _generic_table(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | Non
     }
 
 
-def _metric_label(section: Mapping[str, Any], metric: str) -> str:
-    info = (section.get("metric_info") or {}).get(metric) or {}
+def _metric_label(section: GroupMetricsPayload, metric: str) -> str:
+    info = section["metric_info"].get(metric, {})
     return str(info.get("label") or metric.replace("_", " "))
 
 
-def _shown_groups(section: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
+def _shown_groups(section: GroupMetricsPayload) -> tuple[list[GroupEntryPayload], str | None]:
     """Choose the groups a page lists: all, or the largest and the most distant.
 
     Ranked by ``count`` (support) and by the distance of the first metric from its overall
@@ -136,23 +141,23 @@ def _shown_groups(section: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], 
     return [groups[i] for i in sorted(keep)], note
 
 
-def _groups_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
+def _groups_table(section: GroupMetricsPayload) -> dict[str, Any] | None:
     """Per-group values with intervals, laid out to fit a printed page.
 
     Up to ``_MAX_GROUP_COLUMNS`` groups: one row per metric, one column per group. More groups:
     one row per group, metrics split into tables of at most ``_MAX_METRIC_COLUMNS`` columns.
     """
     groups, note = _shown_groups(section)
-    metrics = [m for m in section.get("metrics") or [] if m != "count"]
+    metrics = [m for m in section["metrics"] if m != "count"]
     if not groups or not metrics:
         return None
-    features = list(section.get("sensitive_features") or list(groups[0]["group"]))
+    features = list(section["sensitive_features"] or list(groups[0]["group"]))
 
-    def cell(g: Mapping[str, Any], m: str) -> dict[str, Any]:
-        lower = g.get("lower") or {}
-        upper = g.get("upper") or {}
+    def cell(g: GroupEntryPayload, m: str) -> dict[str, Any]:
+        lower = g["lower"] or {}
+        upper = g["upper"] or {}
         return {
-            "value": format_value((g.get("values") or {}).get(m)),
+            "value": format_value(g["values"].get(m)),
             "interval": _interval(lower.get(m), upper.get(m)),
         }
 
@@ -161,9 +166,7 @@ def _groups_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
         rows = [
             {
                 "label": "count",
-                "cells": [
-                    {"value": format_value(g.get("count")), "interval": None} for g in groups
-                ],
+                "cells": [{"value": format_value(g["count"]), "interval": None} for g in groups],
             }
         ]
         rows += [
@@ -186,7 +189,7 @@ def _groups_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
                 "rows": [
                     {
                         "labels": [str(g["group"].get(f, "")) for f in features],
-                        "count": format_value(g.get("count")),
+                        "count": format_value(g["count"]),
                         "cells": [cell(g, m) for m in chunk],
                     }
                     for g in groups
@@ -206,29 +209,29 @@ _COMPARE_ORDER = {
 }
 
 
-def _disparity_column(record: Mapping[str, Any]) -> str:
-    compare, method = record.get("compare"), record.get("method")
+def _disparity_column(record: DisparityPayload) -> str:
+    compare, method = record["compare"], record["method"]
     if method == "reference":
-        return f"{compare} vs {record.get('reference')}"
+        return f"{compare} vs {record['reference']}"
     if method == "to_overall":
         return f"{compare} to overall"
     return f"{compare} between groups"
 
 
-def _disparities_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
-    records = section.get("disparities")
+def _disparities_table(section: GroupMetricsPayload) -> dict[str, Any] | None:
+    records = section["disparities"]
     if not records:
         return None
     keys: dict[str, tuple[int, str]] = {}
     for r in records:
         name = _disparity_column(r)
-        keys.setdefault(name, (_COMPARE_ORDER.get((r.get("compare"), r.get("method")), 9), name))
+        keys.setdefault(name, (_COMPARE_ORDER.get((r["compare"], r["method"]), 9), name))
     columns = sorted(keys, key=lambda k: keys[k])
-    by_metric: dict[str, dict[str, Mapping[str, Any]]] = {}
+    by_metric: dict[str, dict[str, DisparityPayload]] = {}
     for r in records:
-        if r.get("metric") == "count":
+        if r["metric"] == "count":
             continue
-        by_metric.setdefault(str(r.get("metric")), {})[_disparity_column(r)] = r
+        by_metric.setdefault(str(r["metric"]), {})[_disparity_column(r)] = r
     rows = []
     for metric, cells in by_metric.items():
         rows.append(
@@ -236,11 +239,9 @@ def _disparities_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
                 "label": _metric_label(section, metric),
                 "cells": [
                     {
-                        "value": format_value(cells[c].get("value")) if c in cells else "—",
+                        "value": format_value(cells[c]["value"]) if c in cells else "—",
                         "interval": (
-                            _interval(cells[c].get("lower"), cells[c].get("upper"))
-                            if c in cells
-                            else None
+                            _interval(cells[c]["lower"], cells[c]["upper"]) if c in cells else None
                         ),
                     }
                     for c in columns
@@ -254,8 +255,10 @@ def _glossary(sections: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """Plain-language explanation of every metric shown, from the results' ``metric_info``."""
     out: dict[str, dict[str, str]] = {}
     for section in sections:
-        info = section.get("metric_info") or {}
-        for metric in [*(section.get("metrics") or []), *info]:
+        if not is_group_metrics(section):
+            continue
+        info = section["metric_info"]
+        for metric in [*section["metrics"], *info]:
             entry = info.get(metric)
             if not entry or metric in out:
                 continue
@@ -283,33 +286,33 @@ def _highlights(sections: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     wide intervals); at most ``_HIGHLIGHTS_PER_RESULT`` per result.
     """
     ordered = sorted(
-        (s for s in sections if s.get("disparities")),
-        key=lambda s: len(s.get("sensitive_features") or ()),
+        (s for s in sections if is_group_metrics(s) and s["disparities"]),
+        key=lambda s: len(s["sensitive_features"]),
     )
     items = []
     for section in ordered:
-        records = section.get("disparities") or []
-        groups = section.get("groups") or []
-        features = ", ".join(section.get("sensitive_features") or [])
+        records = section["disparities"]
+        groups = section["groups"]
+        features = ", ".join(section["sensitive_features"])
         ratios = {
             r["metric"]: r
             for r in records
-            if r.get("compare") == "ratio" and r.get("method") == "between_groups"
+            if r["compare"] == "ratio" and r["method"] == "between_groups"
         }
         diffs = {
             r["metric"]: r
             for r in records
-            if r.get("compare") == "difference" and r.get("method") == "between_groups"
+            if r["compare"] == "difference" and r["method"] == "between_groups"
         }
-        found = []
+        found: list[dict[str, Any]] = []
         for metric, ratio in ratios.items():
-            if metric in _NOT_MODEL_DISPARITIES or ratio.get("value") is None:
+            if metric in _NOT_MODEL_DISPARITIES or ratio["value"] is None:
                 continue
-            diff = diffs.get(metric, {})
+            diff = diffs.get(metric)
             values = [
-                (g["values"][metric], _group_label(g["group"]), g.get("count"))
+                (value, _group_label(g["group"]), g["count"])
                 for g in groups
-                if (g.get("values") or {}).get(metric) is not None
+                if (value := g["values"].get(metric)) is not None
             ]
             low = min(values, key=lambda v: v[0]) if values else None
             high = max(values, key=lambda v: v[0]) if values else None
@@ -318,10 +321,12 @@ def _highlights(sections: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     "sort": ratio["value"],
                     "feature": features,
                     "metric": _metric_label(section, metric),
-                    "ratio": format_value(ratio.get("value")),
-                    "ratio_interval": _interval(ratio.get("lower"), ratio.get("upper")),
-                    "difference": format_value(diff.get("value")),
-                    "difference_interval": _interval(diff.get("lower"), diff.get("upper")),
+                    "ratio": format_value(ratio["value"]),
+                    "ratio_interval": _interval(ratio["lower"], ratio["upper"]),
+                    "difference": format_value(diff["value"] if diff else None),
+                    "difference_interval": (
+                        _interval(diff["lower"], diff["upper"]) if diff else None
+                    ),
                     "low": _extreme(low),
                     "high": _extreme(high),
                 }
@@ -351,21 +356,13 @@ def _audited(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     """List what was audited: the caller's inputs, then the group-metric settings."""
     rows = [(str(k), format_value(v)) for k, v in (report["provenance"]["inputs"] or {}).items()]
     given = {k for k, _ in rows}
-    features = list(
-        dict.fromkeys(
-            f
-            for section in report["sections"]
-            if section.get("kind") == "group_metrics"
-            for f in section.get("sensitive_features") or []
-        )
-    )
-    for section in report["sections"]:
-        if section.get("kind") != "group_metrics":
-            continue
-        params = section.get("parameters") or {}
+    group_sections = [s for s in report["sections"] if is_group_metrics(s)]
+    features = list(dict.fromkeys(f for s in group_sections for f in s["sensitive_features"]))
+    for section in group_sections:
+        params = section["parameters"]
         extra = {
             "sensitive features": ", ".join(features),
-            "metrics": len(section.get("metrics") or []),
+            "metrics": len(section["metrics"]),
             "bootstrap replicates": params.get("n_boot"),
             "confidence level": (
                 f"{params['confidence']:.0%}"
@@ -387,24 +384,25 @@ def _checks(report: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     results = []
     lines = []
-    for check in report["checks"]:
-        lines.extend(check.get("summary", [])[:1])
-        for r in check.get("results", []):
+    checks: list[PolicyOutcomePayload] = [c for c in report["checks"] if is_policy_outcome(c)]
+    for check in checks:
+        lines.extend(check["summary"][:1])
+        for r in check["results"]:
             bounds = []
-            if r.get("min") is not None:
+            if r["min"] is not None:
                 bounds.append(f"≥ {r['min']:g}")
-            if r.get("max") is not None:
+            if r["max"] is not None:
                 bounds.append(f"≤ {r['max']:g}")
             results.append(
                 {
                     "status": r["status"],
                     "name": r["name"],
-                    "label": r.get("label", ""),
-                    "estimate": format_value(r.get("estimate")),
-                    "interval": _interval(r.get("lower"), r.get("upper")),
-                    "judged": format_value(r.get("value")),
+                    "label": r["label"],
+                    "estimate": format_value(r["estimate"]),
+                    "interval": _interval(r["lower"], r["upper"]),
+                    "judged": format_value(r["value"]),
                     "bounds": " and ".join(bounds),
-                    "reason": r.get("reason", ""),
+                    "reason": r["reason"],
                 }
             )
     counts = {s: sum(r["status"] == s for r in results) for s in ("pass", "fail", "error")}
@@ -437,7 +435,8 @@ def _sections_view(
 ) -> list[dict[str, Any]]:
     out = []
     for i, section in enumerate(report["sections"]):
-        groups = _groups_table(section)
+        is_gm = is_group_metrics(section)
+        groups = _groups_table(section) if is_gm else None
         svg, plot_error = (None, None)
         n_groups = len(section.get("groups") or [])
         if html and n_groups > MAX_GROUPS_SHOWN:
@@ -453,7 +452,7 @@ def _sections_view(
                 "summary": [str(s) for s in section["summary"]],
                 "parameters": _parameters(section["parameters"]),
                 "groups": groups,
-                "disparities": _disparities_table(section),
+                "disparities": _disparities_table(section) if is_gm else None,
                 "table": None if groups else _generic_table(section["table"]),
                 "svg": svg,
                 "plot_error": plot_error,

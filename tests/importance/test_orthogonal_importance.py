@@ -350,6 +350,11 @@ def test_model_returning_nan(rng):
         fa.orthogonal_importance(
             regressor(lambda Z: np.where(np.asarray(Z)[:, 0] == np.median(X["a"]), np.nan, 0.0)), X
         )
+    # the wrapped model's check (models.py) catches it; the audit names the perturbed feature
+    with pytest.raises(ModelError, match=r"feature 'a' perturbed.*NaN, None or infinite"):
+        fa.orthogonal_importance(
+            regressor(lambda Z: np.where(np.asarray(Z)[:, 0] == np.median(X["a"]), np.nan, 0.0)), X
+        )
 
 
 def test_wrong_arguments(rng):
