@@ -41,7 +41,13 @@ from typing import TYPE_CHECKING, Any
 from fairaudit._optional import import_optional
 from fairaudit._provenance import sha256_json
 from fairaudit.exceptions import PolicyError
-from fairaudit.policy._check import check_measure_rule, check_rule, missing_target
+from fairaudit.policy._check import (
+    check_comparison_rule,
+    check_flip_rule,
+    check_measure_rule,
+    check_rule,
+    missing_target,
+)
 from fairaudit.policy._outcome import PolicyOutcome
 from fairaudit.policy._rules import (
     _DEFAULT_KEYS,
@@ -286,16 +292,24 @@ class Policy:
             The result is not a GroupMetrics, or a rule names a sensitive feature the result
             does not have.
         """
+        from fairaudit._compare import ComparisonResult
+        from fairaudit._flip import FlipTestResult
+
         targets: dict[str, Any] = {}
         for r in (result, *more):
             if hasattr(r, "disparities") and hasattr(r, "by_group"):
                 kind = "group_metrics"
             elif getattr(r, "_kind", None) == "data_bias":
                 kind = "data_bias"
+            elif isinstance(r, FlipTestResult):
+                kind = "flip_test"
+            elif isinstance(r, ComparisonResult):
+                kind = "comparison"
             else:
                 raise PolicyError(
                     "Policy.check() needs a GroupMetrics (from fairaudit.group_metrics or "
-                    "fairaudit.audit) and/or a DataBias (from fairaudit.data_bias), got "
+                    "fairaudit.audit), a DataBias (from fairaudit.data_bias), a FlipTestResult "
+                    "(fairaudit.flip_test) and/or a ComparisonResult (fairaudit.compare), got "
                     f"{type(r).__name__}."
                 )
             if kind in targets:
@@ -308,6 +322,10 @@ class Policy:
                 results.append(missing_target(rule, tuple(targets)))
             elif rule.target == "data_bias":
                 results.extend(check_measure_rule(rule, target))
+            elif rule.target == "flip_test":
+                results.extend(check_flip_rule(rule, target))
+            elif rule.target == "comparison":
+                results.extend(check_comparison_rule(rule, target))
             else:
                 results.extend(check_rule(rule, target))
         return PolicyOutcome(policy=self, results=tuple(results))
