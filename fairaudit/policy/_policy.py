@@ -22,6 +22,11 @@ are reported but not judged::
         judge: interval             # estimate | interval (the bound that is worse)
         min_group_size: 30          # optional: smaller groups reported, not judged
 
+Rules can also bound a flip test (``metric: flip_rate`` and the other columns of
+``FlipTestResult.by_group``, every group's value) and a comparison of two models
+(``comparison: agreement`` or ``comparison: <metric>`` with ``max`` on |b - a| and/or
+``equivalent: true``); see ``docs/policy.md``.
+
 Nothing here is a default that fairaudit imposes: the four-fifths rule is a rule a user writes
 down. A policy checks thresholds; it does not certify compliance with any law.
 
@@ -271,12 +276,16 @@ class Policy:
 
         Parameters
         ----------
-        result, *more : GroupMetrics or DataBias
+        result, *more : GroupMetrics, DataBias, FlipTestResult or ComparisonResult
             A :class:`~fairaudit.metrics.GroupMetrics` (from :func:`fairaudit.group_metrics` or
-            :func:`fairaudit.audit`) for ``metric:`` rules, and/or a
+            :func:`fairaudit.audit`) for ``metric:`` rules, a
             :class:`~fairaudit.metrics.DataBias` (from :func:`fairaudit.data_bias`) for
-            ``measure:`` rules, at most one of each. Rules with ``judge: interval`` need
-            intervals (``n_boot > 0``).
+            ``measure:`` rules, a :class:`~fairaudit.FlipTestResult` (from
+            :func:`fairaudit.flip_test`) for ``metric: flip_rate`` (``to_positive``,
+            ``to_negative``, ``mean_score_change``) rules and a
+            :class:`~fairaudit.ComparisonResult` (from :func:`fairaudit.compare`) for
+            ``comparison:`` rules; at most one of each kind. Rules with ``judge: interval``
+            need intervals (``n_boot > 0`` where the result has no exact ones).
 
         Returns
         -------
@@ -308,9 +317,9 @@ class Policy:
             else:
                 raise PolicyError(
                     "Policy.check() needs a GroupMetrics (from fairaudit.group_metrics or "
-                    "fairaudit.audit), a DataBias (from fairaudit.data_bias), a FlipTestResult "
-                    "(fairaudit.flip_test) and/or a ComparisonResult (fairaudit.compare), got "
-                    f"{type(r).__name__}."
+                    "fairaudit.audit) and/or a DataBias (from fairaudit.data_bias), "
+                    "FlipTestResult (from fairaudit.flip_test), ComparisonResult (from "
+                    f"fairaudit.compare), got {type(r).__name__}."
                 )
             if kind in targets:
                 raise PolicyError(f"Policy.check() got two {kind} results; pass one of each.")

@@ -535,13 +535,13 @@ def _parse_comparison_rule(
                 f"{where}: 'equivalent' applies to a metric's difference, not to agreement; "
                 "bound agreement with 'min'."
             )
+        if hi is not None:
+            raise PolicyError(f"{where}: comparison: agreement takes 'min' only, not 'max'.")
         if lo is None:
             raise PolicyError(
                 f"{where}: comparison: agreement needs 'min' (the least share of identical "
                 "labels, e.g. min: 0.99)."
             )
-        if hi is not None:
-            raise PolicyError(f"{where}: comparison: agreement takes 'min' only, not 'max'.")
         if lo > 1:
             raise PolicyError(f"{where}: impossible rule, agreement is a share in [0, 1].")
     else:
