@@ -11,6 +11,7 @@ from torch import nn
 from fairaudit.debias._config import FitConfig, FitResult
 from fairaudit.debias._nn import (
     ConcatAdversary,
+    MulticlassAdversary,
     ZhangAdversary,
     _bce,
     _cross_entropy,
@@ -59,8 +60,14 @@ def fit_networks(
     z_kind: str,
     n_z_outputs: int,
     seed: int,
+    sample_weight: Any = None,
+    n_classes: int = 2,
 ) -> FitResult:
-    """Build the networks of a fit, train them, return them and the history."""
+    """Build the networks of a fit, train them, return them and the history.
+
+    ``sample_weight`` (validated, float64, or None) resamples the training rows of every
+    epoch in proportion to the weights; the early-stopping hold-out is not weighted.
+    """
     device = torch.device(est.device)
     generator = torch.Generator().manual_seed(seed)
     xt = _to_tensor(X, dtype=torch.float32, device=device)
@@ -69,15 +76,27 @@ def fit_networks(
     if z_kind != "multiclass":
         zt = zt.to(torch.float32)
     n_features = xt.shape[1]
+    # a multi-class predictor returns one logit per class; binary and regression one value
+    n_out = n_classes if task == "multiclass" else 1
 
     predictor: nn.Module
     if est.predictor is None:
-        predictor = make_mlp(n_features, 1, est.hidden_layer_sizes, generator=generator).to(device)
+        predictor = make_mlp(n_features, n_out, est.hidden_layer_sizes, generator=generator).to(
+            device
+        )
     else:
         predictor = _check_user_module(est.predictor, name="predictor", device=device)
     constraint = est.constraint
     if est.adversary is not None:
         adversary = _check_user_module(est.adversary, name="adversary", device=device)
+    elif task == "multiclass":
+        adversary = MulticlassAdversary(
+            n_classes,
+            n_z_outputs,
+            constraint=constraint,
+            hidden_layer_sizes=est.adversary_hidden_layer_sizes,
+            generator=generator,
+        ).to(device)
     elif task == "binary" and est.adversary_input != "concat":
         adversary = ZhangAdversary(
             n_z_outputs,
@@ -97,8 +116,8 @@ def fit_networks(
 
     with torch.no_grad():
         probe = predictor(xt[:2])
-        _check_output(probe, name="predictor", n_rows=min(2, len(xt)), n_outputs=1)
-        adv_out = adversary(probe.reshape(-1, 1), yt[:2])
+        _check_output(probe, name="predictor", n_rows=min(2, len(xt)), n_outputs=n_out)
+        adv_out = adversary(probe.reshape(len(probe), -1), yt[:2])
         _check_output(adv_out, name="adversary", n_rows=min(2, len(xt)), n_outputs=n_z_outputs)
 
     if est.optimizer == "sgd":
@@ -115,7 +134,7 @@ def fit_networks(
             adversary.parameters(), lr=est.adversary_learning_rate, foreach=True
         )
     adversary_loss = {"binary": _bce, "multiclass": _cross_entropy, "continuous": _mse}[z_kind]
-    predictor_loss = _bce if task == "binary" else _mse
+    predictor_loss = {"binary": _bce, "multiclass": _cross_entropy, "regression": _mse}[task]
 
     trainer = AdversarialTrainer(
         predictor,
@@ -151,7 +170,15 @@ def fit_networks(
         )
         patience = est.n_iter_no_change
         xt, yt, zt = xt[train_idx], yt[train_idx], zt[train_idx]
-    loader = TensorBatches(xt, yt, zt, batch_size=est.batch_size, generator=generator)
+        if sample_weight is not None:
+            sample_weight = sample_weight[train_idx.numpy()]
+    weights = None
+    # equal weights are no weights: keep the permutation order (same model as without)
+    if sample_weight is not None and not (sample_weight == sample_weight[0]).all():
+        weights = torch.from_numpy(sample_weight.astype("float64"))
+    loader = TensorBatches(
+        xt, yt, zt, batch_size=est.batch_size, generator=generator, weights=weights
+    )
     trainer.fit(loader, epochs=est.epochs, val_loader=val_loader, patience=patience)
     return FitResult(
         predictor=predictor,
@@ -163,10 +190,12 @@ def fit_networks(
 
 @torch.no_grad()
 def predict_output(predictor: nn.Module, X: Any, *, batch_size: int) -> Any:
-    """Run ``predictor`` over ``X`` in batches; return a float64 numpy vector."""
+    """Run ``predictor`` over ``X`` in batches: float64, shape (n,) or (n, n_classes)."""
     predictor.eval()
     device = _device_of(predictor) or torch.device("cpu")
     xt = _to_tensor(X, dtype=torch.float32, device=device)
-    parts = [predictor(xt[i : i + batch_size]).reshape(-1) for i in range(0, len(xt), batch_size)]
+    parts = [predictor(xt[i : i + batch_size]) for i in range(0, len(xt), batch_size)]
     out = torch.cat(parts) if parts else torch.empty(0)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out.reshape(-1)
     return out.cpu().double().numpy()

@@ -266,6 +266,46 @@ class ConcatAdversary(nn.Module):
         return self.net(h)
 
 
+class MulticlassAdversary(nn.Module):
+    """Adversary for a multi-class predictor (private: the estimators' default).
+
+    It reads the predicted class probabilities ``p = softmax(output)``; for equalized odds,
+    the products ``p * [y == k]`` for each class k and the one-hot ``y`` (the multi-class
+    form of Zhang et al.'s ``[s y, s (1 - y), y]``), so that it can learn z given y.
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        n_outputs: int,
+        *,
+        constraint: str,
+        hidden_layer_sizes: Sequence[int] = (16,),
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.constraint = constraint
+        self.n_classes = int(n_classes)
+        k = self.n_classes
+        width = k * k + k if constraint == "equalized_odds" else k
+        self.net = make_mlp(
+            width,
+            n_outputs,
+            hidden_layer_sizes,
+            generator=generator,
+            activation=_adversary_activation,
+        )
+
+    def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Return the adversary's output from the predictor's logits (and y)."""
+        p = torch.softmax(output.reshape(output.shape[0], self.n_classes), dim=1)
+        if self.constraint != "equalized_odds":
+            return self.net(p)
+        onehot = nn.functional.one_hot(y.reshape(-1).long(), self.n_classes).to(p.dtype)
+        inter = (p[:, :, None] * onehot[:, None, :]).reshape(p.shape[0], -1)
+        return self.net(torch.cat([inter, onehot], dim=1))
+
+
 def _adversary_activation() -> nn.Module:
     # Not ReLU: the predictor pushes the adversary's inputs to wherever its units are off; a
     # ReLU unit that is off for every row gets no gradient and never comes back, and once the

@@ -450,7 +450,10 @@ class TensorBatches:
     """Minibatches of ``(x, y, z)`` tensors in an order drawn from a local generator.
 
     Lighter than a ``DataLoader`` over a ``TensorDataset`` (one index per batch instead of a
-    collate of single rows), and as reproducible.
+    collate of single rows), and as reproducible. With ``weights``, each epoch draws ``n``
+    rows with replacement, row i with probability ``weights[i] / sum(weights)``: every
+    loss is then the weighted loss in expectation (importance resampling), with any model
+    and loss function.
     """
 
     def __init__(
@@ -462,18 +465,27 @@ class TensorBatches:
         batch_size: int,
         generator: torch.Generator | None = None,
         shuffle: bool = True,
+        weights: torch.Tensor | None = None,
     ) -> None:
         self.x, self.y, self.z = x, y, z
         self.batch_size = int(batch_size)
         self.generator = generator
         self.shuffle = shuffle
+        self.weights = weights
 
     def __len__(self) -> int:
         return (len(self.x) + self.batch_size - 1) // self.batch_size
 
     def __iter__(self) -> Any:
         n = len(self.x)
-        if self.shuffle:
+        if self.weights is not None:
+            order = torch.multinomial(
+                self.weights, n, replacement=True, generator=self.generator
+            ).to(self.x.device)
+            for start in range(0, n, self.batch_size):
+                idx = order[start : start + self.batch_size]
+                yield self.x[idx], self.y[idx], self.z[idx]
+        elif self.shuffle:
             order = torch.randperm(n, generator=self.generator)
             for start in range(0, n, self.batch_size):
                 idx = order[start : start + self.batch_size]

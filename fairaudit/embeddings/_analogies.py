@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from fairaudit._results import ResultMixin, get_axes, json_safe
-from fairaudit.embeddings._vectors import AnalogyMethod, WordVectors
+from fairaudit.embeddings._vectors import AnalogyMethod, CasePolicy, WordVectors
 
 __all__ = ["AnalogyResult", "analogies"]
 
@@ -92,6 +92,7 @@ def analogies(
     method: AnalogyMethod = "3cosadd",
     exclude_inputs: bool = True,
     restrict_vocab: int | None = None,
+    case: CasePolicy = "auto",
 ) -> AnalogyResult:
     """Answer analogies a : b :: c : ? and keep the scores (see :meth:`WordVectors.analogy`).
 
@@ -101,7 +102,7 @@ def analogies(
         The embedding.
     a, b, c : str, or sequences of str of equal length
         One query or a batch.
-    topn, method, exclude_inputs, restrict_vocab
+    topn, method, exclude_inputs, restrict_vocab, case
         As in :meth:`WordVectors.analogy`.
 
     Returns
@@ -130,6 +131,7 @@ def analogies(
         method=method,
         exclude_inputs=exclude_inputs,
         restrict_vocab=restrict_vocab,
+        case=case,
     )
     rows = [
         {"a": q[0], "b": q[1], "c": q[2], "rank": r + 1, "answer": wv.words[i], "score": float(s)}

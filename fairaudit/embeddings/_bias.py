@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._results import ResultMixin, get_axes, json_safe
-from fairaudit.embeddings._vectors import MissingPolicy, WordVectors
+from fairaudit.embeddings._vectors import CasePolicy, MissingPolicy, WordVectors
 from fairaudit.exceptions import DataError, DatasetWarning
 
 __all__ = [
@@ -44,7 +44,8 @@ class BiasDirection(ResultMixin):
     method : {"pca", "single", "mean_difference"}
         How it was computed.
     pairs : tuple of (str, str)
-        The definitional pairs used.
+        The definitional pairs used, spelled as in the vocabulary (``("mary", "john")`` on a
+        lower-cased vocabulary).
     explained_variance_ratio : ndarray
         For ``"pca"``: the share of variance of each principal component of the centred
         pairs (at most ``2 * n_pairs`` components). For other methods: ``[1.0]``.
@@ -138,6 +139,7 @@ def bias_direction(
     *,
     method: Literal["pca", "single", "mean_difference"] = "pca",
     missing: MissingPolicy = "error",
+    case: CasePolicy = "auto",
 ) -> BiasDirection:
     """Find a bias direction (e.g. gender) from definitional word pairs.
 
@@ -155,7 +157,10 @@ def bias_direction(
         normalized difference between the means of the first and of the second words.
     missing : {"error", "drop"}, default "error"
         A pair with a word not in the vocabulary raises, or is dropped (listed in
-        ``dropped``).
+        ``dropped``, with an :class:`OutOfVocabularyWarning`).
+    case : {"auto", "exact", "fold"}, default "auto"
+        Lookup policy (see :meth:`WordVectors.find`): by default ``("Mary", "John")`` is
+        found as ``("mary", "john")`` in a lower-cased vocabulary such as GloVe 6B.
 
     Returns
     -------
@@ -164,6 +169,8 @@ def bias_direction(
 
     Warns
     -----
+    OutOfVocabularyWarning
+        With ``missing="drop"``, when pairs were dropped.
     DatasetWarning
         With ``"pca"``, when the first component explains less than half of the variance:
         the pairs do not share one direction.
@@ -192,11 +199,17 @@ def bias_direction(
     if method not in ("pca", "single", "mean_difference"):
         raise ValueError(f"method must be 'pca', 'single' or 'mean_difference', got {method!r}.")
     all_pairs = _as_pairs(pairs)
-    words = [w for p in all_pairs for w in p]
-    _, unknown = wv.resolve(words, missing=missing, name="pairs")
-    unknown_set = set(unknown)
-    kept = [p for p in all_pairs if not unknown_set.intersection(p)]
-    dropped = tuple(p for p in all_pairs if unknown_set.intersection(p))
+    # raises on a missing word (listing all of them) or warns, under the missing policy
+    wv.resolve([w for p in all_pairs for w in p], missing=missing, name="pairs", case=case)
+    kept: list[tuple[str, str]] = []
+    dropped_pairs: list[tuple[str, str]] = []
+    for a, b in all_pairs:
+        ia, ib = wv.find(a, case=case), wv.find(b, case=case)
+        if ia is None or ib is None:
+            dropped_pairs.append((a, b))
+        else:
+            kept.append((wv.words[ia], wv.words[ib]))
+    dropped = tuple(dropped_pairs)
     if not kept:
         raise DataError("no pair has both words in the vocabulary; nothing to compute.")
     if method == "single" and len(kept) != 1:
@@ -254,6 +267,7 @@ def project(
     direction: Any,
     *,
     missing: MissingPolicy = "error",
+    case: CasePolicy = "auto",
 ) -> pd.Series:
     """Cosine of each word with the direction (its position on the bias axis).
 
@@ -266,12 +280,16 @@ def project(
     direction : array-like of shape (dim,) or BiasDirection
         The axis; normalized here.
     missing : {"error", "drop"}, default "error"
-        Policy for words not in the vocabulary.
+        Policy for words not in the vocabulary (dropped words are named in an
+        :class:`OutOfVocabularyWarning`).
+    case : {"auto", "exact", "fold"}, default "auto"
+        Lookup policy (see :meth:`WordVectors.find`).
 
     Returns
     -------
     Series
-        Indexed by word (in the given order), named ``"projection"``; values in [-1, 1].
+        Indexed by word (the vocabulary's spelling, in the given order), named
+        ``"projection"``; values in [-1, 1].
 
     Examples
     --------
@@ -281,9 +299,20 @@ def project(
     [0.707, -0.447]
     """
     g = as_direction(direction, wv.dim)
-    kept, _ = wv.resolve(words, missing=missing)
-    values = wv.get_vectors(kept).astype(np.float64) @ g
-    return pd.Series(values, index=pd.Index(kept, name="word"), name="projection")
+    return _project(wv, words, g, missing=missing, case=case)[0]
+
+
+def _project(
+    wv: WordVectors,
+    words: Iterable[str],
+    g: np.ndarray,
+    *,
+    missing: MissingPolicy,
+    case: CasePolicy,
+) -> tuple[pd.Series, list[str]]:
+    kept, dropped = wv.resolve(words, missing=missing, case=case)
+    values = np.clip(wv.get_vectors(kept, case="exact").astype(np.float64) @ g, -1.0, 1.0)
+    return pd.Series(values, index=pd.Index(kept, name="word"), name="projection"), dropped
 
 
 @dataclass(frozen=True, eq=False)
@@ -401,6 +430,7 @@ def direct_bias(
     *,
     c: float = 1.0,
     missing: MissingPolicy = "error",
+    case: CasePolicy = "auto",
 ) -> DirectBias:
     """DirectBias_c of Bolukbasi et al. (2016): mean of ``|cos(w, g)| ** c`` over neutral words.
 
@@ -416,7 +446,10 @@ def direct_bias(
         Strictness: c = 0 counts any nonzero projection as fully biased; larger c forgives
         small projections.
     missing : {"error", "drop"}, default "error"
-        Policy for words not in the vocabulary.
+        Policy for words not in the vocabulary: raise, or leave them out (listed in
+        ``dropped``, with an :class:`OutOfVocabularyWarning`).
+    case : {"auto", "exact", "fold"}, default "auto"
+        Lookup policy (see :meth:`WordVectors.find`).
 
     Returns
     -------
@@ -441,10 +474,11 @@ def direct_bias(
     words = list(words)
     if not words:
         raise ValueError("words is empty; pass the neutral words to measure.")
-    proj = project(wv, words, direction, missing=missing)
+    g = as_direction(direction, wv.dim)
+    proj, dropped_words = _project(wv, words, g, missing=missing, case=case)
     if proj.empty:
         raise DataError("none of the words is in the vocabulary; nothing to measure.")
-    dropped = tuple(w for w in words if w not in wv)
+    dropped = tuple(dropped_words)
     value = float(np.mean(np.abs(proj.to_numpy()) ** c))
     pos = getattr(direction, "positive_end", None)
     neg = getattr(direction, "negative_end", None)
@@ -458,7 +492,9 @@ def direct_bias(
     )
 
 
-def indirect_bias(wv: WordVectors, w: str, v: str, direction: Any) -> float:
+def indirect_bias(
+    wv: WordVectors, w: str, v: str, direction: Any, *, case: CasePolicy = "auto"
+) -> float:
     """Share of the similarity of two words due to the bias direction (Bolukbasi et al. 2016).
 
     beta(w, v) = (w . v - w_perp . v_perp / (|w_perp| |v_perp|)) / (w . v), where w and v are
@@ -472,6 +508,8 @@ def indirect_bias(wv: WordVectors, w: str, v: str, direction: Any) -> float:
         The two words.
     direction : array-like of shape (dim,) or BiasDirection
         The bias axis g.
+    case : {"auto", "exact", "fold"}, default "auto"
+        Lookup policy (see :meth:`WordVectors.find`).
 
     Returns
     -------
@@ -487,8 +525,8 @@ def indirect_bias(wv: WordVectors, w: str, v: str, direction: Any) -> float:
     1.0
     """
     g = as_direction(direction, wv.dim)
-    a = wv.normed[wv.index_of(w)].astype(np.float64)
-    b = wv.normed[wv.index_of(v)].astype(np.float64)
+    a = wv.normed[wv.index_of(w, case=case)].astype(np.float64)
+    b = wv.normed[wv.index_of(v, case=case)].astype(np.float64)
     a_perp = a - (a @ g) * g
     b_perp = b - (b @ g) * g
     na, nb = np.linalg.norm(a_perp), np.linalg.norm(b_perp)

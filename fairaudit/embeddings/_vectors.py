@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -12,14 +13,19 @@ import numpy as np
 
 from fairaudit._validation import format_values
 from fairaudit.embeddings import _io
-from fairaudit.exceptions import DataError, DatasetFileError, MissingValueError
+from fairaudit.exceptions import DataError, DatasetFileError, DatasetWarning, MissingValueError
 
-__all__ = ["OutOfVocabularyError", "WordVectors"]
+__all__ = ["OutOfVocabularyError", "OutOfVocabularyWarning", "WordVectors"]
 
 logger = logging.getLogger(__name__)
 
 MissingPolicy = Literal["error", "drop"]
+CasePolicy = Literal["auto", "exact", "fold"]
 AnalogyMethod = Literal["3cosadd", "3cosmul"]
+
+# A vocabulary counts as uncased when at most this share of its words carries an upper-case
+# letter (GloVe 6B is lower-cased but a stray token must not flip the whole policy).
+_CASED_SHARE = 1e-4
 
 # Queries answered per matrix product in analogy(): bounds memory to about
 # _QUERY_BLOCK * vocabulary * 4 bytes (26 MB at 26k words).
@@ -33,9 +39,41 @@ class OutOfVocabularyError(DataError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class OutOfVocabularyWarning(DatasetWarning):
+    """Words left out of a computation because they are not in the vocabulary."""
+
+
 def _check_missing_policy(missing: str) -> None:
     if missing not in ("error", "drop"):
         raise ValueError(f"missing must be 'error' or 'drop', got {missing!r}.")
+
+
+def check_case_policy(case: str) -> None:
+    """Raise a ValueError unless ``case`` is one of the lookup case policies."""
+    if case not in ("auto", "exact", "fold"):
+        raise ValueError(f"case must be 'auto', 'exact' or 'fold', got {case!r}.")
+
+
+def warn_dropped(
+    dropped: Sequence[Any],
+    what: str,
+    n_total: int,
+    *,
+    field: str = "dropped",
+    hint: str = "pass missing='error' to stop instead",
+    stacklevel: int = 3,
+) -> None:
+    """Warn that ``dropped`` items of ``what`` were left out (never skip silently)."""
+    if not dropped:
+        return
+    n = len(dropped)
+    warnings.warn(
+        f"{n} of {n_total} {what} not in the vocabulary were left out: "
+        f"{format_values(list(dropped))}. The result lists them in `{field}`; {hint}, "
+        "or case='fold' if they differ only in case.",
+        OutOfVocabularyWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 class WordVectors:
@@ -131,6 +169,8 @@ class WordVectors:
         self._index = index
         self._vectors = matrix
         self._normed = normed
+        self._folded: dict[str, int] | None = None
+        self._cased: bool | None = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -258,48 +298,144 @@ class WordVectors:
     def __repr__(self) -> str:
         return f"WordVectors({len(self)} words, dim={self.dim})"
 
-    def index_of(self, word: str) -> int:
-        """Row of ``word`` (raises :class:`OutOfVocabularyError` when missing)."""
-        try:
-            return self._index[word]
-        except (KeyError, TypeError):
-            self._raise_missing([word], "the lookup", can_drop=False)
-            raise  # pragma: no cover - _raise_missing always raises
+    @property
+    def is_cased(self) -> bool:
+        """Whether the vocabulary distinguishes case (some words carry upper-case letters).
+
+        GloVe 6B is lower-cased (uncased); the Google News word2vec and fastText vectors are
+        cased. A vocabulary counts as uncased when at most one word in 10,000 carries an
+        upper-case letter, so that a stray token does not change the lookup policy.
+
+        Examples
+        --------
+        >>> WordVectors(["paris", "london"], [[1, 0], [0, 1]]).is_cased
+        False
+        >>> WordVectors(["Paris", "london"], [[1, 0], [0, 1]]).is_cased
+        True
+        """
+        if self._cased is None:
+            n_upper = sum(1 for w in self._words if w != w.lower())
+            self._cased = n_upper > _CASED_SHARE * len(self._words)
+        return self._cased
+
+    def _fold_index(self) -> dict[str, int]:
+        # lower-cased form -> row of its most frequent spelling (the first in file order)
+        if self._folded is None:
+            folded: dict[str, int] = {}
+            for i, w in enumerate(self._words):
+                folded.setdefault(w.lower(), i)
+            self._folded = folded
+        return self._folded
+
+    def _folds(self, case: str) -> bool:
+        check_case_policy(case)
+        return case == "fold" or (case == "auto" and not self.is_cased)
+
+    def find(self, word: str, *, case: CasePolicy = "auto") -> int | None:
+        """Row of ``word`` under a case policy, or None when it is not in the vocabulary.
+
+        Parameters
+        ----------
+        word : str
+            The word to look up.
+        case : {"auto", "exact", "fold"}, default "auto"
+            ``"exact"``: only the word as spelled. ``"fold"``: the word as spelled if present,
+            else its most frequent spelling that differs only in case (``"Mary"`` finds
+            ``"mary"``, and ``"nasa"`` finds ``"NASA"``). ``"auto"``: ``"fold"`` on an
+            uncased vocabulary (:attr:`is_cased` False, e.g. GloVe 6B), ``"exact"`` on a
+            cased one (word2vec, fastText), where ``"Bill"`` and ``"bill"`` are different
+            words.
+
+        Examples
+        --------
+        >>> wv = WordVectors(["mary", "john"], [[1, 0], [0, 1]])
+        >>> wv.find("Mary"), wv.find("Mary", case="exact"), wv.find("Paul")
+        (0, None, None)
+        """
+        folds = self._folds(case)
+        if not isinstance(word, str):
+            return None
+        i = self._index.get(word)
+        if i is None and folds:
+            i = self._fold_index().get(word.lower())
+        return i
+
+    def index_of(self, word: str, *, case: CasePolicy = "auto") -> int:
+        """Row of ``word`` (raises :class:`OutOfVocabularyError` when missing).
+
+        ``case`` is the lookup policy of :meth:`find`.
+        """
+        i = self.find(word, case=case)
+        if i is None:
+            raise self._missing_error([word], "the lookup", can_drop=False)
+        return i
 
     def _raise_missing(
         self, missing: Sequence[Any], name: str = "words", *, can_drop: bool = True
     ) -> None:
+        raise self._missing_error(missing, name, can_drop=can_drop)
+
+    def _missing_error(
+        self, missing: Sequence[Any], name: str = "words", *, can_drop: bool = True
+    ) -> OutOfVocabularyError:
         n = len(missing)
         fix = (
             f"Check spelling and case, or pass missing='drop' to leave them out of {name}."
             if can_drop
             else f"Check spelling and case, or remove them from {name}."
         )
-        raise OutOfVocabularyError(
+        return OutOfVocabularyError(
             f"{n} word{'s' if n != 1 else ''} not in the vocabulary of {len(self)} words: "
             f"{format_values(list(missing))}. {fix}"
         )
 
-    def split_known(self, words: Iterable[str]) -> tuple[list[str], list[str]]:
+    def split_known(
+        self, words: Iterable[str], *, case: CasePolicy = "auto"
+    ) -> tuple[list[str], list[str]]:
         """Split ``words`` into those in the vocabulary and those not (order kept).
+
+        Parameters
+        ----------
+        words : iterable of str
+            Words to look up.
+        case : {"auto", "exact", "fold"}, default "auto"
+            Lookup policy (see :meth:`find`).
+
+        Returns
+        -------
+        known : list of str
+            The vocabulary's spelling of each word found (``"Mary"`` comes back as
+            ``"mary"`` when folded), in the given order.
+        missing : list of str
+            The words not found, as given.
 
         Examples
         --------
-        >>> WordVectors(["a", "b"], [[1, 0], [0, 1]]).split_known(["a", "z", "b"])
+        >>> WordVectors(["a", "b"], [[1, 0], [0, 1]]).split_known(["a", "z", "B"])
         (['a', 'b'], ['z'])
         """
         if isinstance(words, str):
             raise TypeError("words must be a list of strings, got a single str.")
+        check_case_policy(case)
         known: list[str] = []
         missing: list[str] = []
         for w in words:
-            (known if w in self._index else missing).append(w)
+            i = self.find(w, case=case)
+            if i is None:
+                missing.append(w)
+            else:
+                known.append(self._words[i])
         return known, missing
 
     def resolve(
-        self, words: Iterable[str], *, missing: MissingPolicy = "error", name: str = "words"
+        self,
+        words: Iterable[str],
+        *,
+        missing: MissingPolicy = "error",
+        name: str = "words",
+        case: CasePolicy = "auto",
     ) -> tuple[list[str], list[str]]:
-        """Check ``words`` against the vocabulary under a missing-word policy.
+        """Check ``words`` against the vocabulary under a missing-word and a case policy.
 
         Parameters
         ----------
@@ -307,27 +443,48 @@ class WordVectors:
             Words to look up.
         missing : {"error", "drop"}, default "error"
             ``"error"`` raises :class:`OutOfVocabularyError` listing the missing words;
-            ``"drop"`` leaves them out and returns them.
+            ``"drop"`` leaves them out, warns (:class:`OutOfVocabularyWarning`) and returns
+            them.
         name : str, default "words"
             Argument name for messages.
+        case : {"auto", "exact", "fold"}, default "auto"
+            Lookup policy (see :meth:`find`): by default a lower-cased vocabulary such as
+            GloVe 6B finds ``"Mary"`` as ``"mary"``.
 
         Returns
         -------
         kept : list of str
-            Words found, in the given order.
+            The vocabulary's spelling of the words found, in the given order.
         dropped : list of str
             Words not found (empty under ``"error"``).
+
+        Warns
+        -----
+        OutOfVocabularyWarning
+            With ``missing="drop"``, when words were left out.
+
+        Examples
+        --------
+        >>> wv = WordVectors(["mary", "john"], [[1, 0], [0, 1]])
+        >>> wv.resolve(["Mary", "John"])
+        (['mary', 'john'], [])
         """
         _check_missing_policy(missing)
-        known, unknown = self.split_known(words)
+        known, unknown = self.split_known(words, case=case)
         if unknown:
             if missing == "error":
                 self._raise_missing(unknown, name)
-            logger.info("dropped %d words not in the vocabulary from %s", len(unknown), name)
+            n_total = len(known) + len(unknown)
+            warn_dropped(unknown, f"words of {name}", n_total, stacklevel=3)
         return known, unknown
 
     def get_vectors(
-        self, words: Iterable[str], *, norm: bool = True, missing: MissingPolicy = "error"
+        self,
+        words: Iterable[str],
+        *,
+        norm: bool = True,
+        missing: MissingPolicy = "error",
+        case: CasePolicy = "auto",
     ) -> np.ndarray:
         """Stack the vectors of ``words`` (unit-normalized by default).
 
@@ -339,13 +496,15 @@ class WordVectors:
             Unit-normalized rows (True) or the vectors as given.
         missing : {"error", "drop"}, default "error"
             Policy for words not in the vocabulary (see :meth:`resolve`).
+        case : {"auto", "exact", "fold"}, default "auto"
+            Lookup policy (see :meth:`find`).
 
         Returns
         -------
         ndarray of shape (n_found, dim)
         """
-        kept, _ = self.resolve(words, missing=missing)
-        rows = [self._index[w] for w in kept]
+        kept, _ = self.resolve(words, missing=missing, case=case)
+        rows = [self._index[w] for w in kept]  # kept holds the vocabulary's spellings
         source = self._normed if norm else self._vectors
         return source[rows]
 
@@ -358,7 +517,9 @@ class WordVectors:
         >>> round(wv.similarity("a", "b"), 4)
         0.7071
         """
-        return float(self._normed[self.index_of(w1)] @ self._normed[self.index_of(w2)])
+        return float(
+            np.clip(self._normed[self.index_of(w1)] @ self._normed[self.index_of(w2)], -1, 1)
+        )
 
     def subset(self, words: int | Iterable[str]) -> WordVectors:
         """Return a new WordVectors with the first ``words`` words, or with the given words only.
@@ -385,6 +546,7 @@ class WordVectors:
         *,
         topn: int = 10,
         restrict_vocab: int | None = None,
+        case: CasePolicy = "auto",
     ) -> list[tuple[str, float]]:
         """Words closest to the mean of ``positive`` minus ``negative`` unit vectors.
 
@@ -400,6 +562,8 @@ class WordVectors:
             Number of answers.
         restrict_vocab : int or None, default None
             Search only the first ``restrict_vocab`` (most frequent) words.
+        case : {"auto", "exact", "fold"}, default "auto"
+            Lookup policy for the input words (see :meth:`find`).
 
         Returns
         -------
@@ -417,13 +581,14 @@ class WordVectors:
         if not pos and not neg:
             raise ValueError("most_similar needs at least one positive or negative word.")
         n_cand = self._check_candidates(restrict_vocab, topn)
-        _, unknown = self.split_known(pos + neg)
+        known, unknown = self.split_known(pos + neg, case=case)
         if unknown:
             self._raise_missing(unknown, "positive and negative", can_drop=False)
+        pos, neg = known[: len(pos)], known[len(pos) :]
         query = self.get_vectors(pos).sum(axis=0) - self.get_vectors(neg).sum(axis=0)
         query = query / max(float(np.linalg.norm(query)), np.finfo(np.float32).tiny)
         scores = self._normed[:n_cand] @ query
-        exclude = [self._index[w] for w in pos + neg if self._index[w] < n_cand]
+        exclude = [self._index[w] for w in known if self._index[w] < n_cand]
         scores[exclude] = -np.inf
         top = _top_k(scores[None, :], topn)[0]
         return [(self._words[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
@@ -449,6 +614,7 @@ class WordVectors:
         method: AnalogyMethod = "3cosadd",
         exclude_inputs: bool = True,
         restrict_vocab: int | None = None,
+        case: CasePolicy = "auto",
     ) -> tuple[list[tuple[str, str, str]], np.ndarray, np.ndarray]:
         """Answer analogies ``a : b :: c : ?`` and return the word rows and their scores.
 
@@ -469,10 +635,10 @@ class WordVectors:
         n_cand = self._check_candidates(restrict_vocab, topn)
         topn = min(topn, n_cand)
         flat = [w for q in queries for w in q]
-        _, unknown = self.split_known(flat)
+        known, unknown = self.split_known(flat, case=case)
         if unknown:
             self._raise_missing(list(dict.fromkeys(unknown)), "the analogy queries", can_drop=False)
-        rows = np.array([[self._index[w] for w in q] for q in queries], dtype=np.intp)
+        rows = np.array([self._index[w] for w in known], dtype=np.intp).reshape(-1, 3)
         candidates = self._normed[:n_cand]
         out_idx = np.empty((len(queries), topn), dtype=np.intp)
         out_scores = np.empty((len(queries), topn), dtype=np.float64)
@@ -484,11 +650,13 @@ class WordVectors:
                 # sum of unit vectors; its ranking is that of cos(x,b) - cos(x,a) + cos(x,c).
                 query = vb - va + vc
                 query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-30)
-                scores = query @ candidates.T
+                scores = np.clip(query @ candidates.T, -1.0, 1.0)
             else:
                 # Levy & Goldberg (2014): cosines shifted to [0, 1], as gensim's
                 # most_similar_cosmul.
-                sa, sb, sc = ((1.0 + v @ candidates.T) / 2.0 for v in (va, vb, vc))
+                sa, sb, sc = (
+                    (1.0 + np.clip(v @ candidates.T, -1.0, 1.0)) / 2.0 for v in (va, vb, vc)
+                )
                 scores = sb * sc / (sa + 1e-6)
             if exclude_inputs:
                 r = np.repeat(np.arange(len(block)), 3)
@@ -510,6 +678,7 @@ class WordVectors:
         method: AnalogyMethod = "3cosadd",
         exclude_inputs: bool = True,
         restrict_vocab: int | None = None,
+        case: CasePolicy = "auto",
     ) -> str | list[str] | list[list[str]]:
         """Complete ``a : b :: c : ?`` (e.g. man : king :: woman : queen).
 
@@ -529,6 +698,8 @@ class WordVectors:
             analogies (the true nearest word is often b itself); pass False to see them.
         restrict_vocab : int or None, default None
             Answer only from the first ``restrict_vocab`` (most frequent) words.
+        case : {"auto", "exact", "fold"}, default "auto"
+            Lookup policy for a, b and c (see :meth:`find`).
 
         Returns
         -------
@@ -555,6 +726,7 @@ class WordVectors:
             method=method,
             exclude_inputs=exclude_inputs,
             restrict_vocab=restrict_vocab,
+            case=case,
         )
         answers = [[self._words[i] for i in row] for row in idx]
         if isinstance(a, str):

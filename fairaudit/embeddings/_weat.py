@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from fairaudit.embeddings._permutation import (
     Alternative,
     permutation_pvalue,
 )
-from fairaudit.embeddings._vectors import MissingPolicy, WordVectors
+from fairaudit.embeddings._vectors import CasePolicy, MissingPolicy, WordVectors
 from fairaudit.exceptions import DataError, MissingValueError
 
 __all__ = ["WEATResult", "permutation_pvalue", "seat", "weat"]
@@ -144,6 +145,11 @@ class WEATResult(ResultMixin):
         return ax
 
 
+def _duplicates(words: list[str]) -> list[str]:
+    """Words that occur more than once, sorted (one pass: a Counter, not list.count)."""
+    return sorted(w for w, k in Counter(words).items() if k > 1)
+
+
 def _as_words(words: Any, name: str) -> list[str]:
     if isinstance(words, str):
         raise TypeError(f"{name} must be a list of strings, got a single str {words!r}.")
@@ -154,7 +160,7 @@ def _as_words(words: Any, name: str) -> list[str]:
     bad = [w for w in out if not isinstance(w, str)]
     if bad:
         raise TypeError(f"{name} must hold strings; got {format_values(bad)}.")
-    dup = sorted({w for w in out if out.count(w) > 1})
+    dup = _duplicates(out)
     if dup:
         raise DataError(
             f"{name} holds duplicate entries {format_values(dup)}; each word may appear once."
@@ -259,6 +265,7 @@ def weat(
     missing: MissingPolicy = "error",
     names: Sequence[str] | None = None,
     random_state: int | np.random.Generator | None = None,
+    case: CasePolicy = "auto",
 ) -> WEATResult:
     """Test whether targets X are closer to attributes A than Y are (WEAT).
 
@@ -284,11 +291,15 @@ def weat(
         common implementations; Caliskan et al.'s formula reads as a sample standard
         deviation, which is ``ddof=1``.
     missing : {"error", "drop"}, default "error"
-        Words not in the vocabulary raise, or are left out (listed in ``dropped``).
+        Words not in the vocabulary raise, or are left out (listed in ``dropped``, with an
+        :class:`OutOfVocabularyWarning`).
     names : sequence of four str, optional
         Labels for X, Y, A, B in summaries and plots.
     random_state : int, Generator or None, default None
         Seed of the Monte Carlo permutations.
+    case : {"auto", "exact", "fold"}, default "auto"
+        Lookup policy (see :meth:`WordVectors.find`): on a lower-cased vocabulary such as
+        GloVe 6B, ``"Adam"`` is found as ``"adam"``.
 
     Returns
     -------
@@ -337,7 +348,14 @@ def weat(
     words: dict[str, list[str]] = {}
     dropped: dict[str, list[str]] = {}
     for key, ws in sets.items():
-        words[key], dropped[key] = wv.resolve(ws, missing=missing, name=key)
+        words[key], dropped[key] = wv.resolve(ws, missing=missing, name=key, case=case)
+        folded_twice = _duplicates(words[key])
+        if folded_twice:
+            raise DataError(
+                f"{key} holds words that differ only in case and are one word of this "
+                f"vocabulary: {format_values(folded_twice)}; keep one spelling, or pass "
+                "case='exact'."
+            )
     overlap = sorted(set(words["X"]) & set(words["Y"]))
     if overlap:
         raise DataError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,13 @@ import pandas as pd
 from fairaudit._resources import read_data_json
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import as_generator, format_values
-from fairaudit.embeddings._vectors import MissingPolicy, WordVectors
+from fairaudit.embeddings._vectors import (
+    CasePolicy,
+    MissingPolicy,
+    OutOfVocabularyWarning,
+    WordVectors,
+    check_case_policy,
+)
 from fairaudit.embeddings._weat import _SET_KEYS, WEATResult, weat
 
 __all__ = ["WEATSuite", "weat_suite"]
@@ -136,6 +143,7 @@ def weat_suite(
     ddof: int = 0,
     missing: MissingPolicy = "drop",
     random_state: int | np.random.Generator | None = None,
+    case: CasePolicy = "auto",
 ) -> WEATSuite:
     """Run Caliskan et al.'s ten WEAT tests (the shipped lists) on an embedding.
 
@@ -152,9 +160,14 @@ def weat_suite(
     missing : {"drop", "error"}, default "drop"
         Words of the lists missing from the vocabulary are left out by default (Caliskan et
         al. did the same for GloVe); they are listed per test. A test with a set left
-        empty is skipped and listed in ``skipped``.
+        empty is skipped and listed in ``skipped``. Either way one
+        :class:`OutOfVocabularyWarning` says what was left out.
     random_state : int, Generator or None, default None
         One generator feeds all tests in order.
+    case : {"auto", "exact", "fold"}, default "auto"
+        Lookup policy (see :meth:`WordVectors.find`). The shipped lists capitalize names
+        (``"Adam"``); on a lower-cased vocabulary such as GloVe 6B the default finds them in
+        lower case, so no test is skipped for case alone.
 
     Returns
     -------
@@ -174,30 +187,45 @@ def weat_suite(
     unknown = [k for k in keys if k not in catalogue]
     if unknown:
         raise ValueError(f"unknown tests {format_values(unknown)}; known: {list(catalogue)}.")
+    check_case_policy(case)
     rng = as_generator(random_state)
     results: dict[str, WEATResult] = {}
     skipped: dict[str, str] = {}
     for key in keys:
         t = catalogue[key]
-        empty = [s for s in _SET_KEYS if not wv.split_known(t[s])[0]]
+        empty = [s for s in _SET_KEYS if not wv.split_known(t[s], case=case)[0]]
         if empty and missing == "drop":
             skipped[key] = (
                 f"no word of {', '.join(t[s + '_name'] for s in empty)} is in the vocabulary"
             )
             continue
-        r = weat(
-            wv,
-            t["X"],
-            t["Y"],
-            t["A"],
-            t["B"],
-            n_permutations=n_permutations,
-            ddof=ddof,
-            missing=missing,
-            names=(t["X_name"], t["Y_name"], t["A_name"], t["B_name"]),
-            random_state=rng,
-        )
+        with warnings.catch_warnings():
+            # one warning for the whole suite below, not one per set
+            warnings.simplefilter("ignore", OutOfVocabularyWarning)
+            r = weat(
+                wv,
+                t["X"],
+                t["Y"],
+                t["A"],
+                t["B"],
+                n_permutations=n_permutations,
+                ddof=ddof,
+                missing=missing,
+                names=(t["X_name"], t["Y_name"], t["A_name"], t["B_name"]),
+                random_state=rng,
+                case=case,
+            )
         results[key] = r
+    n_dropped = {k: sum(len(v) for v in r.dropped.values()) for k, r in results.items()}
+    if skipped or any(n_dropped.values()):
+        parts = [f"{k}: {n} word{'s' if n != 1 else ''}" for k, n in n_dropped.items() if n]
+        parts += [f"{k} not run ({why})" for k, why in skipped.items()]
+        warnings.warn(
+            "weat_suite left out words not in the vocabulary (listed per test in "
+            "`results[test].dropped` and `skipped`): " + "; ".join(parts) + ".",
+            OutOfVocabularyWarning,
+            stacklevel=2,
+        )
     seed = int(random_state) if isinstance(random_state, int | np.integer) else None
     published = {
         k: {

@@ -17,13 +17,15 @@ from fairaudit._validation import as_generator, format_values
 from fairaudit.exceptions import SmallGroupWarning, UndefinedMetricWarning
 from fairaudit.metrics._compute import Column, table_values
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._registry import METRIC_REGISTRY
-from fairaudit.metrics._uncertainty import (
-    bootstrap,
-    effective_counts,
-    percentile_interval,
-    wilson_interval,
+from fairaudit.metrics._intervals import (
+    BOOTSTRAP,
+    JEFFREYS,
+    WILSON,
+    GroupIntervals,
+    adjusted_confidence,
 )
+from fairaudit.metrics._registry import METRIC_REGISTRY
+from fairaudit.metrics._uncertainty import bootstrap_bounds, effective_counts
 
 __all__ = ["build_fields", "label_text"]
 
@@ -90,23 +92,16 @@ def _build(
             UndefinedMetricWarning,
             stacklevel=3,
         )
-    replicates = None
+    intervals = None
     ci = None
-    if ci_method == "bootstrap":
-        rng = as_generator(random_state)
-        replicates = bootstrap(table, pooled, columns, n_boot=n_boot, rng=rng, stratify=stratify)
-        lower, upper = percentile_interval(replicates.groups, confidence)
+    if ci_method is not None:
+        intervals = _intervals(
+            table, pooled, columns, ci_method, n_boot, confidence, random_state, stratify
+        )
+        lower, upper, _, _ = intervals.bounds(confidence)
         ci = _ci_frame(by_group.index, names, lower, upper)
-        if replicates.notes:
-            provenance = {**provenance, "notes": list(replicates.notes)}
-    elif ci_method == "wilson":
-        lower = np.full(values.shape, np.nan)
-        upper = np.full(values.shape, np.nan)
-        for j, col in enumerate(columns):
-            if METRIC_REGISTRY[col.metric].is_rate:
-                x, n = effective_counts(table, col.metric, col.class_index)
-                lower[:, j], upper[:, j] = wilson_interval(x, n, confidence)
-        ci = _ci_frame(by_group.index, names, lower, upper)
+        if intervals.boot is not None and intervals.boot.notes:
+            provenance = {**provenance, "notes": list(intervals.boot.notes)}
     return dict(
         by_group=by_group,
         overall=overall,
@@ -124,7 +119,73 @@ def _build(
         task=table.task,
         _table=table,
         _columns=tuple(columns),
-        _replicates=replicates,
+        _intervals=intervals,
+    )
+
+
+def _intervals(
+    table: CountTable,
+    pooled: CountTable,
+    columns: list[Column],
+    ci_method: str,
+    n_boot: int,
+    confidence: float,
+    random_state: Any,
+    stratify: bool,
+) -> GroupIntervals:
+    """Collect the counts (rates) and bootstrap bounds (scores, regression) of every interval."""
+    rate_method = WILSON if ci_method == "wilson" else JEFFREYS
+    g, m = table.n_groups, len(columns)
+    x, n = np.full((g, m), np.nan), np.full((g, m), np.nan)
+    x2, n2 = np.full((g, m), np.nan), np.full((g, m), np.nan)
+    ox, on = np.full(m, np.nan), np.full(m, np.nan)
+    ox2, on2 = np.full(m, np.nan), np.full(m, np.nan)
+    methods: list[str] = []
+    for j, col in enumerate(columns):
+        definition = METRIC_REGISTRY[col.metric]
+        if definition.is_rate:
+            x[:, j], n[:, j] = effective_counts(table, col.metric, col.class_index)
+            ox[j], on[j] = (v[0] for v in effective_counts(pooled, col.metric, col.class_index))
+            methods.append(rate_method)
+        elif col.metric == "balanced_accuracy":
+            x[:, j], n[:, j] = effective_counts(table, "true_positive_rate", col.class_index)
+            x2[:, j], n2[:, j] = effective_counts(table, "true_negative_rate", col.class_index)
+            ox[j], on[j] = (
+                v[0] for v in effective_counts(pooled, "true_positive_rate", col.class_index)
+            )
+            ox2[j], on2[j] = (
+                v[0] for v in effective_counts(pooled, "true_negative_rate", col.class_index)
+            )
+            methods.append(rate_method)
+        elif ci_method == "bootstrap" and definition.task in ("score", "regression"):
+            methods.append(BOOTSTRAP)
+        else:
+            methods.append("none")
+    boot = None
+    if BOOTSTRAP in methods:
+        levels = tuple(sorted({confidence, float(adjusted_confidence(confidence, g + 1))}))
+        boot = bootstrap_bounds(
+            table,
+            pooled,
+            columns,
+            n_boot=n_boot,
+            rng=as_generator(random_state),
+            levels=levels,
+            stratify=stratify,
+        )
+    return GroupIntervals(
+        rate_method=rate_method,
+        methods=tuple(methods),
+        value_ranges=tuple(METRIC_REGISTRY[c.metric].value_range for c in columns),
+        successes=x,
+        trials=n,
+        overall_successes=ox,
+        overall_trials=on,
+        successes2=x2,
+        trials2=n2,
+        overall_successes2=ox2,
+        overall_trials2=on2,
+        boot=boot,
     )
 
 

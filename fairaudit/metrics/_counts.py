@@ -26,6 +26,22 @@ N_CALIBRATION_BINS = 10
 _TABLE_SCHEMA_VERSION = 1
 
 
+def _group_score_order(group: np.ndarray, score: np.ndarray, n_groups: int) -> np.ndarray:
+    """Return the indices that sort rows by group, then score.
+
+    One argsort of the scores (quicksort: rows with equal scores end in the same atom, so
+    their order does not matter), then a stable sort by group code: numpy sorts small integer
+    codes (uint16) by radix sort in linear time. ``np.lexsort`` on (score, group) took several
+    times longer on 1e7 rows.
+    """
+    order = np.argsort(score)
+    if n_groups <= 1 or group.size == 0:
+        return order
+    small = n_groups <= np.iinfo(np.uint16).max
+    codes = group.astype(np.uint16)[order] if small else group[order]
+    return order[np.argsort(codes, kind="stable")]
+
+
 @dataclass(frozen=True)
 class ScoreAtoms:
     """Distinct (group, score) values, sorted by group then score, with label masses."""
@@ -55,35 +71,43 @@ class ScoreAtoms:
         ``positive`` is a boolean per row, or, when re-atomizing, the positive mass per atom
         (then ``neg_w``, ``pos_n`` and ``neg_n`` are given too).
         """
-        del n_groups
-        order = np.lexsort((score, group))
-        g = group[order]
-        s = score[order]
-        if len(g) == 0:
+        order = _group_score_order(group, score, n_groups)
+        if order.size == 0:
             empty_f = np.empty(0)
             return cls(np.empty(0, np.intp), empty_f, empty_f, empty_f, empty_f, empty_f)
+        g = group[order]
+        s = score[order]
         new = np.empty(len(g), dtype=bool)
         new[0] = True
         np.not_equal(g[1:], g[:-1], out=new[1:])
         new[1:] |= s[1:] != s[:-1]
-        atom = np.cumsum(new) - 1
+        atom_group, atom_score = g[new], s[new]
+        del g, s
+        atom = np.cumsum(new, dtype=np.intp)
+        atom -= 1
         n_atoms = int(atom[-1]) + 1
         if neg_w is None:
             pos = positive[order].astype(bool)
             w = None if weight is None else weight[order]
-            pw = np.bincount(atom, weights=pos if w is None else w * pos, minlength=n_atoms)
-            tw = np.bincount(atom, weights=w, minlength=n_atoms)
-            nw = tw - pw
+            del order
             pn: np.ndarray = np.bincount(atom[pos], minlength=n_atoms).astype(np.float64)
-            nn: np.ndarray = np.bincount(atom, minlength=n_atoms).astype(np.float64) - pn
+            nn: np.ndarray = np.bincount(atom, minlength=n_atoms).astype(np.float64)
+            nn -= pn
+            if w is None:
+                # unweighted: the masses are the counts (shared arrays, not copies)
+                pw, nw = pn, nn
+            else:
+                pw = np.bincount(atom, weights=w * pos, minlength=n_atoms)
+                nw = np.bincount(atom, weights=w, minlength=n_atoms) - pw
         else:
             assert pos_n is not None  # internal call
             assert neg_n is not None
-            pw = np.bincount(atom, weights=positive[order], minlength=n_atoms)
-            nw = np.bincount(atom, weights=neg_w[order], minlength=n_atoms)
             pn = np.bincount(atom, weights=pos_n[order], minlength=n_atoms)
             nn = np.bincount(atom, weights=neg_n[order], minlength=n_atoms)
-        return cls(g[new], s[new], pw, nw, pn, nn)
+            same = positive is pos_n and neg_w is neg_n  # unweighted: masses are counts
+            pw = pn if same else np.bincount(atom, weights=positive[order], minlength=n_atoms)
+            nw = nn if same else np.bincount(atom, weights=neg_w[order], minlength=n_atoms)
+        return cls(atom_group, atom_score, pw, nw, pn, nn)
 
     def regroup(self, mapping: np.ndarray, n_groups: int) -> ScoreAtoms:
         """Atoms over coarser groups (``mapping[old_group] = new_group``)."""
@@ -359,6 +383,35 @@ def regression_atoms(
             np.float64
         )
     return out
+
+
+def rank_runs(atoms: ScoreAtoms) -> ScoreAtoms:
+    """Merge runs of one-class atoms: the same ROC AUC, also under any resampling.
+
+    ROC AUC depends only on how each positive ranks among the negatives of its group. Within a
+    group, a run of consecutive atoms that hold only positives (or only negatives) can merge
+    into one atom: no atom of the other class lies between them, so every comparison with the
+    other class, and every tie, is unchanged. Resampling the merged counts is resampling the
+    run's atoms and adding them up (multinomial counts aggregate), so the bootstrap of the AUC
+    on these atoms is the exact row bootstrap. A group then has at most about twice as many
+    atoms as its minority class has distinct scores (23 for 11 positives, whatever the rows).
+    Brier score and calibration error need the scores themselves: keep the original atoms.
+    """
+    if atoms.group.size == 0:
+        return atoms
+    kind = np.where(atoms.neg_n == 0, 1, np.where(atoms.pos_n == 0, 2, 0))  # 0: mixed
+    start = np.empty(atoms.group.size, dtype=bool)
+    start[0] = True
+    start[1:] = (atoms.group[1:] != atoms.group[:-1]) | (kind[1:] != kind[:-1]) | (kind[1:] == 0)
+    starts = np.flatnonzero(start)
+    return ScoreAtoms(
+        group=atoms.group[starts],
+        score=atoms.score[starts],
+        pos_w=np.add.reduceat(atoms.pos_w, starts),
+        neg_w=np.add.reduceat(atoms.neg_w, starts),
+        pos_n=np.add.reduceat(atoms.pos_n, starts),
+        neg_n=np.add.reduceat(atoms.neg_n, starts),
+    )
 
 
 def make_index(

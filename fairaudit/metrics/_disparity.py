@@ -3,13 +3,24 @@
 They take the same arguments as their fairlearn namesakes (data positional, the rest
 keyword-only, ``method="between_groups"|"to_overall"``) and return a float. Unlike fairlearn,
 a single group gives NaN with an ``UndefinedMetricWarning`` (fairlearn returns 0).
+
+Every function here is a view of :meth:`GroupMetrics.difference` / :meth:`GroupMetrics.ratio`
+on all groups (no ``min_group_size`` exclusion), so the two never disagree. Undefined rates
+follow one rule everywhere: a group whose rate has a zero denominator (no actual positives for
+the true positive rate) is left out of that rate's comparison; a comparison with fewer than two
+groups left is NaN; and equalized odds is NaN when either of its two parts is NaN (it never
+silently falls back to the part that is defined). fairlearn instead counts an undefined rate as
+0, so the two agree whenever every group has both classes.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Literal
 
+from fairaudit._validation import format_values
+from fairaudit.exceptions import DataError
 from fairaudit.metrics._group_metrics import GroupMetrics, group_metrics
 
 __all__ = [
@@ -50,12 +61,20 @@ def _frame(
         )
 
 
-def _agg(values: list[float], agg: Agg, *, worst: Any) -> float:
+def _check_agg(agg: Any) -> None:
+    if agg not in ("worst_case", "mean"):
+        raise ValueError(f"agg must be 'worst_case' or 'mean', got {agg!r}.")
+
+
+def _equalized_odds(parts: Any, agg: Agg) -> float:
+    """Equalized odds from a difference or ratio Series (NaN when either part is NaN)."""
+    tpr, fpr = float(parts["true_positive_rate"]), float(parts["false_positive_rate"])
     if agg == "worst_case":
-        return float(worst(values))
-    if agg == "mean":
-        return float(sum(values) / len(values))
-    raise ValueError(f"agg must be 'worst_case' or 'mean', got {agg!r}.")
+        # the same number GroupMetrics reports (the max of the differences, the min of ratios)
+        return float(parts["equalized_odds"])
+    if math.isnan(tpr) or math.isnan(fpr):
+        return math.nan
+    return (tpr + fpr) / 2
 
 
 def demographic_parity_difference(
@@ -149,7 +168,16 @@ def equalized_odds_difference(
     Returns
     -------
     float
-        The aggregated difference.
+        The aggregated difference: NaN when either rate's difference is undefined (fewer than
+        two groups with actual positives, or with actual negatives), whatever the other is.
+
+    Notes
+    -----
+    ``max(TPR difference, FPR difference)`` as in fairlearn, with fairaudit's rule for
+    undefined rates (see the module notes): a group without actual positives is left out of
+    the TPR comparison, one without actual negatives out of the FPR comparison. The result
+    does not depend on the order of the groups or of the two parts, and equals
+    ``group_metrics(...).difference()["equalized_odds"]`` with ``min_group_size=0``.
 
     Examples
     --------
@@ -157,6 +185,7 @@ def equalized_odds_difference(
     ...                           sensitive_features=["a", "a", "b", "b"])
     1.0
     """
+    _check_agg(agg)
     gm = _frame(
         y_true,
         y_pred,
@@ -165,8 +194,7 @@ def equalized_odds_difference(
         sample_weight,
         pos_label,
     )
-    d = gm.difference(method=method)
-    return _agg([d["true_positive_rate"], d["false_positive_rate"]], agg, worst=max)
+    return _equalized_odds(gm.difference(method=method), agg)
 
 
 def equalized_odds_ratio(
@@ -187,7 +215,8 @@ def equalized_odds_ratio(
     Returns
     -------
     float
-        The aggregated ratio.
+        The aggregated ratio; NaN when either rate's ratio is undefined (the same rule as
+        :func:`equalized_odds_difference`).
 
     Examples
     --------
@@ -195,6 +224,7 @@ def equalized_odds_ratio(
     ...                      sensitive_features=["a", "a", "b", "b"])
     0.0
     """
+    _check_agg(agg)
     gm = _frame(
         y_true,
         y_pred,
@@ -203,8 +233,7 @@ def equalized_odds_ratio(
         sample_weight,
         pos_label,
     )
-    r = gm.ratio(method=method)
-    return _agg([r["true_positive_rate"], r["false_positive_rate"]], agg, worst=min)
+    return _equalized_odds(gm.ratio(method=method), agg)
 
 
 def equal_opportunity_difference(
@@ -300,4 +329,10 @@ def disparate_impact(
     0.5
     """
     gm = _frame(y_true, y_pred, ["selection_rate"], sensitive_features, sample_weight, pos_label)
+    if len(gm.by_group) < 2:
+        raise DataError(
+            f"disparate_impact needs at least two groups, but sensitive_features has one "
+            f"({format_values(list(gm.by_group.index))}); pass data with the reference group "
+            "and at least one other group."
+        )
     return float(gm.ratio(reference_group=reference_group)["selection_rate"])

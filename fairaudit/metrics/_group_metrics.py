@@ -129,7 +129,7 @@ def group_metrics(
     pos_label: Any = 1,
     n_boot: int = 0,
     confidence: float = 0.95,
-    ci_method: Literal["bootstrap", "wilson"] | None = None,
+    ci_method: Literal["bootstrap", "jeffreys", "wilson"] | None = None,
     stratify: bool = True,
     reference_group: Any = None,
     min_group_size: int = 30,
@@ -168,12 +168,16 @@ def group_metrics(
         The positive label. ``None`` computes one-vs-rest metrics for every class
         (multiclass); columns are then named ``"metric[class]"``.
     n_boot : int, default 0
-        Bootstrap replicates. With ``n_boot > 0`` and ``ci_method=None``, intervals are
-        bootstrap intervals.
+        Bootstrap replicates of the score and regression metrics. With ``n_boot > 0`` and
+        ``ci_method=None``, ``ci_method`` is ``"bootstrap"``.
     confidence : float, default 0.95
         Confidence level of the intervals.
-    ci_method : {"bootstrap", "wilson"}, optional
-        ``"wilson"``: analytic Wilson intervals for rate metrics (NaN for the others).
+    ci_method : {"bootstrap", "jeffreys", "wilson"}, optional
+        ``"bootstrap"``: Jeffreys intervals for rate metrics (closed form, never zero-width)
+        and percentile bootstrap intervals for score and regression metrics;
+        ``"jeffreys"`` / ``"wilson"``: analytic intervals for rate metrics only (NaN for the
+        others, no bootstrap). ``interval_methods`` names the method of every column;
+        comparisons (``disparities()``) get Bonferroni envelopes of these intervals.
     stratify : bool, default True
         Resample within each group (group sizes fixed), or the whole table.
     reference_group : label, optional
@@ -210,15 +214,18 @@ def group_metrics(
     -----
     One ``np.bincount`` over ``4 * group + 2 * (y_true == pos_label) + (y_pred ==
     pos_label)`` gives every group's confusion cells; all metrics, intervals and tests derive
-    from that table. The bootstrap draws each group's cells from a multinomial with the
-    observed cell shares, which is the row bootstrap, at a cost independent of the number of
-    rows. With sample weights, the unweighted counts are resampled and each resampled row
-    carries its cell's mean weight: the variation of weights within a cell is not resampled.
-    ROC AUC, Brier score and calibration error are computed exactly from the distinct
-    (group, score) values; their bootstrap resamples those values (binned first when there are
-    too many to resample within budget; ``provenance["notes"]`` says so). Regression metrics
+    from that table. A rate's interval is the Jeffreys interval of its (Kish effective, when
+    weighted) counts: a percentile bootstrap of the count table cannot vary a zero cell or a
+    one-row group and gives zero-width intervals there. ROC AUC, Brier score and calibration
+    error are computed exactly from the distinct (group, score) values; their bootstrap
+    resamples those values (ROC AUC exactly, on runs of one-class values; Brier score and
+    calibration error binned first when there are too many to resample within budget;
+    ``provenance["notes"]`` says so), drawn one chunk of groups at a time. Regression metrics
     are bootstrapped by resampling rows within each group (groups of more than a budget of
-    rows are cut into equal-size chunks of neighbouring values first).
+    rows are cut into equal-size chunks of neighbouring values first). Every interval stays
+    inside the metric's ``value_range``. Comparisons between groups get Bonferroni envelopes
+    (see ``GroupMetrics.disparities``); their measured coverage is in
+    ``docs/group_metrics.md``.
 
     Examples
     --------
@@ -245,8 +252,10 @@ def group_metrics(
         raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}.")
     if ci_method is None:
         ci_method = "bootstrap" if n_boot > 0 else None
-    if ci_method not in (None, "bootstrap", "wilson"):
-        raise ValueError(f"ci_method must be 'bootstrap', 'wilson' or None, got {ci_method!r}.")
+    if ci_method not in (None, "bootstrap", "jeffreys", "wilson"):
+        raise ValueError(
+            f"ci_method must be 'bootstrap', 'jeffreys', 'wilson' or None, got {ci_method!r}."
+        )
     if ci_method == "bootstrap" and n_boot < 1:
         raise ValueError("ci_method='bootstrap' needs n_boot > 0 (e.g. n_boot=1000).")
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int | np.integer):
@@ -287,7 +296,7 @@ def group_metrics(
             score_s.dtype
         ):
             raise TypeError(f"y_score must be numeric, got dtype {score_s.dtype}.")
-        score = as_values(score_s, name="y_score").astype(np.float64)
+        score = as_values(score_s, name="y_score").astype(np.float64, copy=False)
     weight = _check_sample_weight(sample_weight, n)
     if reference_group is not None:
         pass  # validated on the built object (it needs the group labels)

@@ -10,6 +10,7 @@ replicates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -60,6 +61,9 @@ class MetricDefinition:
         The formula in plain text, in terms of TP, FP, FN, TN (weighted counts) or per-row terms.
     numerator, denominator : tuple of 4 floats or None
         For rate metrics, 0/1 masks over the cells (TN, FP, FN, TP). ``None`` otherwise.
+    value_range : tuple of 2 floats, default (0.0, 1.0)
+        The smallest and largest values the metric can take; every interval fairaudit reports
+        for it stays inside this range.
 
     Examples
     --------
@@ -81,6 +85,7 @@ class MetricDefinition:
     formula: str = ""
     numerator: tuple[float, float, float, float] | None = field(default=None, repr=False)
     denominator: tuple[float, float, float, float] | None = field(default=None, repr=False)
+    value_range: tuple[float, float] = field(default=(0.0, 1.0), repr=False)
 
     @property
     def is_rate(self) -> bool:
@@ -298,6 +303,7 @@ _DEFINITIONS: list[MetricDefinition] = [
         direction="none",
         task="binary",
         formula="number of rows",
+        value_range=(0.0, math.inf),
         limitations=(
             "Says how much evidence there is, not how the group is treated; with sample "
             "weights the metrics use weighted counts while this stays the number of rows."
@@ -356,6 +362,7 @@ _DEFINITIONS: list[MetricDefinition] = [
         ideal=_NAN,
         direction="none",
         task="regression",
+        value_range=(-math.inf, math.inf),
         formula="sum w yhat / sum w",
         limitations=(
             "A regression analogue of the selection rate: it ignores y_true, and equal means "
@@ -369,6 +376,7 @@ _DEFINITIONS: list[MetricDefinition] = [
         ideal=0.0,
         direction="lower",
         task="regression",
+        value_range=(0.0, math.inf),
         formula="sum w |y - yhat| / sum w",
         limitations="Ignores the sign: over- and under-prediction count the same.",
     ),
@@ -379,6 +387,7 @@ _DEFINITIONS: list[MetricDefinition] = [
         ideal=0.0,
         direction="lower",
         task="regression",
+        value_range=(0.0, math.inf),
         formula="sqrt(sum w (y - yhat)^2 / sum w)",
         limitations="Ignores the sign and is dominated by a few large errors.",
     ),
@@ -389,6 +398,7 @@ _DEFINITIONS: list[MetricDefinition] = [
         ideal=0.0,
         direction="none",
         task="regression",
+        value_range=(-math.inf, math.inf),
         formula="sum w (yhat - y) / sum w",
         limitations="Errors of opposite sign cancel: a zero mean error allows large errors.",
     ),

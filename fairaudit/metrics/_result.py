@@ -12,6 +12,7 @@ from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import format_values
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._aggregate import (
+    COMPOSITES,
     EQUALIZED_ODDS,
     EQUALIZED_ODDS_INFO,
     aggregate,
@@ -21,16 +22,25 @@ from fairaudit.metrics._assemble import _build
 from fairaudit.metrics._assemble import _label_text as _label_text
 from fairaudit.metrics._compute import Column
 from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._intervals import COVERAGE_NOTE, ENVELOPE, GroupIntervals
 from fairaudit.metrics._registry import METRIC_REGISTRY
 from fairaudit.metrics._uncertainty import (
-    Replicates,
     benjamini_hochberg,
     effective_counts,
-    percentile_interval,
-    two_proportion_test,
+    two_proportion_tests,
 )
 
 __all__ = ["GroupMetrics", "Method"]
+
+# order of the headline findings: 0 selection and error rates (and regression errors),
+# 1 ranking quality, 2 small probability-error metrics, 3 the data's base rate
+_SUMMARY_TIER = {
+    "roc_auc": 1,
+    "brier_score": 2,
+    "calibration_error": 2,
+    "base_rate": 3,
+    "count": 3,
+}
 
 Method = Literal["between_groups", "to_overall"]
 
@@ -67,12 +77,14 @@ class GroupMetrics(ResultMixin):
     reference_group : object or None
         Default reference group of ``difference``/``ratio``/``disparities``/``tests``.
     min_group_size : int
-        Groups with fewer rows raised a ``SmallGroupWarning``.
+        Groups with fewer rows raised a ``SmallGroupWarning`` and are left out of
+        ``difference()``, ``ratio()``, ``disparities()`` and the summary unless
+        ``include_small=True`` (``excluded_groups`` lists them).
     provenance : dict
         Parameters, library versions and, when ``fingerprint=True``, SHA-256 digests of the
         inputs (see :func:`group_metrics`).
-    ci_method : {"bootstrap", "wilson"} or None
-        How ``ci`` was computed.
+    ci_method : {"bootstrap", "jeffreys", "wilson"} or None
+        How ``ci`` was computed (``interval_methods`` says it per column).
     task : {"binary", "multiclass", "regression"}
         The kind of predictions.
 
@@ -107,7 +119,7 @@ class GroupMetrics(ResultMixin):
     task: str = "binary"
     _table: CountTable | None = field(default=None, repr=False, compare=False)
     _columns: tuple[Column, ...] = field(default=(), repr=False, compare=False)
-    _replicates: Replicates | None = field(default=None, repr=False, compare=False)
+    _intervals: GroupIntervals | None = field(default=None, repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -130,10 +142,66 @@ class GroupMetrics(ResultMixin):
     def _resolve_reference(self, reference_group: Any) -> Any:
         return self.reference_group if reference_group is None else reference_group
 
-    def _subset(self, groups: Any) -> np.ndarray:
+    def _subset(self, groups: Any, include_small: bool = False) -> np.ndarray:
         if groups is None:
-            return np.arange(len(self.by_group))
+            if include_small:
+                return np.arange(len(self.by_group))
+            return np.flatnonzero(self.by_group["count"].to_numpy() >= self.min_group_size)
+        if isinstance(groups, str) or not hasattr(groups, "__iter__"):
+            raise TypeError(f"groups must be a list of group labels, got {groups!r}.")
+        groups = list(groups)
+        if not groups:
+            raise DataError(
+                "groups is empty; pass at least two group labels, or None for every group "
+                f"with at least min_group_size={self.min_group_size} rows."
+            )
         return np.array([self._group_position(g, argument="groups") for g in groups])
+
+    @property
+    def excluded_groups(self) -> pd.DataFrame:
+        """Groups left out of comparisons by default: fewer rows than ``min_group_size``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``by_group``, one column ``count`` (rows in the group); empty when
+            every group is large enough.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import fairaudit as fa
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # the SmallGroupWarning about group c
+        ...     gm = fa.group_metrics([1, 0] * 5, [1, 1, 0, 0, 1] * 2,
+        ...                           sensitive_features=list("aaaabbbbbc"),
+        ...                           metrics=["selection_rate"], min_group_size=2)
+        >>> gm.excluded_groups
+                             count
+        sensitive_feature_0
+        c                        1
+        >>> gm.difference().tolist() == gm.difference(include_small=False).tolist()
+        True
+        """
+        small = self.by_group["count"].to_numpy() < self.min_group_size
+        return self.by_group.loc[small, ["count"]].copy()
+
+    @property
+    def interval_methods(self) -> dict[str, str]:
+        """How the interval of each column, and of each comparison, was computed.
+
+        Returns
+        -------
+        dict
+            ``{column: method}`` with methods ``"jeffreys"`` or ``"wilson"`` (rates, closed
+            form), ``"bootstrap-percentile"`` (score and regression metrics) or ``"none"``,
+            plus ``"comparisons": "bonferroni-envelope"``. Empty without intervals.
+        """
+        if self._intervals is None:
+            return {}
+        out = dict(zip(self.metrics, self._intervals.methods, strict=True))
+        out["comparisons"] = ENVELOPE
+        return out
 
     def _values(self) -> tuple[np.ndarray, np.ndarray]:
         cols = list(self.metrics)
@@ -160,12 +228,17 @@ class GroupMetrics(ResultMixin):
         return [*self.metrics, *composites_of(self.metrics)]
 
     def _compare(
-        self, compare: str, method: str, reference_group: Any, groups: Any = None
+        self,
+        compare: str,
+        method: str,
+        reference_group: Any,
+        groups: Any = None,
+        include_small: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, Any]:
         reference = self._resolve_reference(reference_group)
         if method not in ("between_groups", "to_overall"):
             raise ValueError(f"method must be 'between_groups' or 'to_overall', got {method!r}.")
-        subset = self._subset(groups)
+        subset = self._subset(groups, include_small)
         ref = None
         if reference is not None:
             ref = self._group_position(reference)
@@ -173,24 +246,38 @@ class GroupMetrics(ResultMixin):
                 subset = np.append(subset, ref)
             method = "reference"
         values, overall = self._values()
+        if subset.size == 0 or (ref is not None and subset.size < 2):
+            # every group is below min_group_size, or nothing to compare with the reference
+            nan = np.full(len(self._names()), np.nan)
+            return nan, nan.copy(), nan.copy(), method, reference
         point = self._aggregate(compare, method, ref, subset, values, overall)
         lower = upper = np.full(point.shape, np.nan)
-        if self._replicates is not None:
-            reps = self._aggregate(
+        if self._intervals is not None:
+            pairs = [
+                tuple(self.metrics.index(m) for m in COMPOSITES[name].parts)
+                for name in composites_of(self.metrics)
+            ]
+            lower, upper = self._intervals.comparison(
                 compare,
                 method,
                 ref,
                 subset,
-                self._replicates.groups,
-                self._replicates.overall,
+                values,
+                overall,
+                point,
+                self.confidence,
+                pairs,  # type: ignore[arg-type]
             )
-            lower, upper = percentile_interval(reps, self.confidence)
         return point, lower, upper, method, reference
 
     # -- contract ----------------------------------------------------------------------------
 
     def difference(
-        self, *, method: Method = "between_groups", reference_group: Any = None
+        self,
+        *,
+        method: Method = "between_groups",
+        reference_group: Any = None,
+        include_small: bool = False,
     ) -> pd.Series:
         """Largest difference per metric: max - min, max |group - overall|, or vs a reference.
 
@@ -204,6 +291,9 @@ class GroupMetrics(ResultMixin):
             ``method`` says. (The object's own ``reference_group`` is used by
             ``disparities()`` and ``tests()``, not here: ``difference()`` keeps fairlearn's
             meaning.)
+        include_small : bool, default False
+            Also compare the groups with fewer than ``min_group_size`` rows (left out by
+            default; ``excluded_groups`` lists them).
 
         Returns
         -------
@@ -220,10 +310,16 @@ class GroupMetrics(ResultMixin):
         >>> gm.difference().tolist()
         [0.0]
         """
-        point, *_ = self._compare_raw("difference", method, reference_group, None)
+        point, *_ = self._compare_raw("difference", method, reference_group, None, include_small)
         return pd.Series(point, index=pd.Index(self._names(), name="metric"), name="difference")
 
-    def ratio(self, *, method: Method = "between_groups", reference_group: Any = None) -> pd.Series:
+    def ratio(
+        self,
+        *,
+        method: Method = "between_groups",
+        reference_group: Any = None,
+        include_small: bool = False,
+    ) -> pd.Series:
         """Smallest ratio per metric: min / max, min(g/o, o/g), or min group / reference.
 
         Parameters
@@ -234,6 +330,8 @@ class GroupMetrics(ResultMixin):
         reference_group : label, optional
             When given, the smallest group / reference over the other groups (this one may
             exceed 1).
+        include_small : bool, default False
+            Also compare the groups with fewer than ``min_group_size`` rows.
 
         Returns
         -------
@@ -250,11 +348,13 @@ class GroupMetrics(ResultMixin):
         >>> gm.ratio().tolist()
         [0.5]
         """
-        point, *_ = self._compare_raw("ratio", method, reference_group, None)
+        point, *_ = self._compare_raw("ratio", method, reference_group, None, include_small)
         return pd.Series(point, index=pd.Index(self._names(), name="metric"), name="ratio")
 
-    def disparities(self, *, reference_group: Any = None, groups: Any = None) -> pd.DataFrame:
-        """Every difference and ratio in one long table, with bootstrap intervals.
+    def disparities(
+        self, *, reference_group: Any = None, groups: Any = None, include_small: bool = False
+    ) -> pd.DataFrame:
+        """Every difference and ratio in one long table, with intervals.
 
         Parameters
         ----------
@@ -262,16 +362,40 @@ class GroupMetrics(ResultMixin):
             Adds rows comparing every group with this one (method ``"reference"``); defaults to
             the object's ``reference_group``.
         groups : list of labels, optional
-            Restrict the comparison to these groups (e.g. the large ones); the overall value
-            stays the one of all rows.
+            Restrict the comparison to these groups (used as given); the overall value stays
+            the one of all rows. Default: every group with at least ``min_group_size`` rows.
+        include_small : bool, default False
+            With ``groups=None``, also compare the groups below ``min_group_size``.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``metric``, ``compare`` ("difference" or "ratio"), ``method``
             ("between_groups", "to_overall" or "reference"), ``reference`` (the reference
-            label or None), ``value``, ``lower``, ``upper`` (percentile bootstrap bounds from
-            the same replicates as ``ci``; NaN when ``n_boot=0``).
+            label or None), ``value``, ``lower``, ``upper`` (NaN without intervals),
+            ``interval_method`` (``"bonferroni-envelope"``, or None without intervals).
+
+        Notes
+        -----
+        The interval of a comparison is a *Bonferroni envelope*: each of the k values that
+        take part (the groups, plus the overall value for ``"to_overall"``; both rates of
+        every group for equalized odds) gets its interval at level ``1 - (1 - confidence) /
+        k``, and the comparison's interval is its range over that box of values. It covers
+        the true comparison at least as often as the box covers the true values, also when
+        every group is equal (where the percentile bootstrap of max - min almost never
+        covers 0); it is conservative, the more so the more groups. Measured coverage:
+        ``docs/group_metrics.md``.
+
+        Examples
+        --------
+        >>> import fairaudit as fa
+        >>> gm = fa.group_metrics([1, 0] * 40, [1, 0, 0, 0] * 20,
+        ...                       sensitive_features=["a"] * 40 + ["b"] * 40,
+        ...                       metrics=["selection_rate"], ci_method="jeffreys")
+        >>> d = gm.disparities()
+        >>> row = d.iloc[0]
+        >>> row["metric"], row["compare"], float(row["value"]), row["interval_method"]
+        ('selection_rate', 'difference', 0.0, 'bonferroni-envelope')
         """
         reference = self._resolve_reference(reference_group)
         rows: list[dict[str, Any]] = []
@@ -281,7 +405,9 @@ class GroupMetrics(ResultMixin):
                 plans.append(("reference", reference))
             for method, ref in plans:
                 m = "between_groups" if method == "reference" else method
-                point, lower, upper, _, _ = self._compare_raw(compare, m, ref, groups)
+                point, lower, upper, _, _ = self._compare_raw(
+                    compare, m, ref, groups, include_small
+                )
                 for name, v, lo, hi in zip(self._names(), point, lower, upper, strict=True):
                     rows.append(
                         {
@@ -292,21 +418,32 @@ class GroupMetrics(ResultMixin):
                             "value": float(v),
                             "lower": float(lo),
                             "upper": float(hi),
+                            "interval_method": None if self._intervals is None else ENVELOPE,
                         }
                     )
         out = pd.DataFrame(
-            rows, columns=["metric", "compare", "method", "reference", "value", "lower", "upper"]
+            rows,
+            columns=[
+                "metric",
+                "compare",
+                "method",
+                "reference",
+                "value",
+                "lower",
+                "upper",
+                "interval_method",
+            ],
         )
         # object dtype, so that "no reference" stays None (a string column would make it NaN)
         out["reference"] = pd.Series([r["reference"] for r in rows], dtype=object)
         return out
 
     def _compare_raw(
-        self, compare: str, method: str, ref_label: Any, groups: Any
+        self, compare: str, method: str, ref_label: Any, groups: Any, include_small: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, Any]:
         # like _compare, but with an explicit reference (None means no reference at all)
         obj = replace(self, reference_group=None) if ref_label is None else self
-        return obj._compare(compare, method, ref_label, groups)
+        return obj._compare(compare, method, ref_label, groups, include_small)
 
     def tests(self, *, reference_group: Any = None) -> pd.DataFrame:
         """Test each group against the reference group, per rate metric, with BH adjustment.
@@ -334,28 +471,32 @@ class GroupMetrics(ResultMixin):
         if reference is None:
             reference = self.by_group.index[int(np.argmax(self.by_group["count"].to_numpy()))]
         ref = self._group_position(reference)
-        rows: list[dict[str, Any]] = []
-        labels = list(self.by_group.index)
+        labels = np.empty(table.n_groups, dtype=object)
+        labels[:] = list(self.by_group.index)
+        others = np.delete(np.arange(table.n_groups), ref)
+        parts: list[pd.DataFrame] = []
         for col in self._columns:
             if not METRIC_REGISTRY[col.metric].is_rate:
                 continue
             x, n = effective_counts(table, col.metric, col.class_index)
-            for g in range(table.n_groups):
-                if g == ref:
-                    continue
-                stat, p, test = two_proportion_test(x[g], n[g], x[ref], n[ref])
-                rows.append(
+            stat, p, test = two_proportion_tests(
+                x[others], n[others], np.full(others.size, x[ref]), np.full(others.size, n[ref])
+            )
+            values = self.by_group[col.name].to_numpy(dtype=float)
+            parts.append(
+                pd.DataFrame(
                     {
                         "metric": col.name,
-                        "group": labels[g],
-                        "reference": labels[ref],
-                        "value": float(self.by_group[col.name].iloc[g]),
-                        "reference_value": float(self.by_group[col.name].iloc[ref]),
+                        "group": labels[others],
+                        "reference": [labels[ref]] * others.size,
+                        "value": values[others],
+                        "reference_value": values[ref],
                         "statistic": stat,
                         "p_value": p,
                         "test": test,
                     }
                 )
+            )
         columns = [
             "metric",
             "group",
@@ -367,7 +508,11 @@ class GroupMetrics(ResultMixin):
             "p_value_adjusted",
             "test",
         ]
-        out = pd.DataFrame(rows, columns=[c for c in columns if c != "p_value_adjusted"])
+        if parts:
+            out = pd.concat(parts, ignore_index=True)
+        else:
+            out = pd.DataFrame(columns=[c for c in columns if c != "p_value_adjusted"])
+        out["reference"] = out["reference"].astype(object)
         out["p_value_adjusted"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
         return out[columns]
 
@@ -475,8 +620,9 @@ class GroupMetrics(ResultMixin):
         -------
         pandas.DataFrame
             Columns: one per sensitive feature (the group's label on it), ``metric``,
-            ``value``, ``lower``, ``upper`` (NaN without intervals), ``count`` (rows in the
-            group).
+            ``value``, ``lower``, ``upper`` (NaN without intervals), ``interval_method``
+            (``"jeffreys"``, ``"wilson"``, ``"bootstrap-percentile"``, ``"none"``, or None
+            without intervals), ``count`` (rows in the group).
         """
         names = list(self.sensitive_feature_names)
         groups = self.by_group.index.to_frame(index=False)
@@ -493,54 +639,69 @@ class GroupMetrics(ResultMixin):
             else:
                 part["lower"] = np.full(n_groups, np.nan)
                 part["upper"] = np.full(n_groups, np.nan)
+            part["interval_method"] = self.interval_methods.get(metric)
             part["count"] = self.by_group["count"].to_numpy()
             parts.append(part)
         if not parts:
-            return pd.DataFrame(columns=[*names, "metric", "value", "lower", "upper", "count"])
+            return pd.DataFrame(
+                columns=[*names, "metric", "value", "lower", "upper", "interval_method", "count"]
+            )
         return pd.concat(parts, ignore_index=True)
 
     def _title(self) -> str:
         return "Group metrics by " + ", ".join(self.sensitive_feature_names)
 
     def _summary(self) -> list[str]:
-        # Model disparities first, worst ratio first; the base rate describes the data, not the
-        # model, so it comes after them and says so.
-        lines: list[tuple[bool, float, str]] = []
-        ratios = self.disparities()
-        between = ratios[(ratios["compare"] == "ratio") & (ratios["method"] == "between_groups")]
+        # Headline findings, most important first: gaps in selection and error rates (and
+        # regression errors) between groups with enough rows, ranked by how large the gap
+        # surely is (the lower bound of its interval, else the gap itself); then ranking
+        # quality (ROC AUC); then Brier score and calibration error, whose small values and
+        # ratios say little (a Brier ratio mostly reflects base rates); the base rate last, as
+        # a property of the data. Ratios are shown for rates, never used to rank.
+        supported = self._subset(None)
         labels = [_label_text(g) for g in self.by_group.index]
+        table = (
+            self.disparities(groups=list(self.by_group.index[supported]))
+            if (supported.size >= 2)
+            else None
+        )
+        lines: list[tuple[int, float, str]] = []
         for metric in self.metrics:
-            values = self.by_group[metric].to_numpy(dtype=float)
-            if np.isfinite(values).sum() < 2:
+            values = self.by_group[metric].to_numpy(dtype=float)[supported]
+            if table is None or np.isfinite(values).sum() < 2:
                 continue
-            lo_i, hi_i = int(np.nanargmin(values)), int(np.nanargmax(values))
             base = METRIC_REGISTRY.get(metric.split("[")[0])
+            name = base.name if base is not None else metric
             label = base.label if base is not None else metric
-            text = (
-                f"{label}: {labels[lo_i]} {values[lo_i]:.3g} vs {labels[hi_i]} {values[hi_i]:.3g}"
-            )
-            row = between[between["metric"] == metric]
-            ratio = float(row["value"].iloc[0]) if len(row) else np.nan
-            if np.isfinite(ratio):
-                extra = f"ratio {ratio:.2f}"
-                lo, hi = float(row["lower"].iloc[0]), float(row["upper"].iloc[0])
-                if np.isfinite(lo):
-                    extra += f", {self.confidence:.0%} CI {lo:.2f}-{hi:.2f}"
-                text += f" ({extra})"
-            else:
-                diff = values[hi_i] - values[lo_i]
-                text += f" (difference {diff:.3g})"
-            data_only = metric == "base_rate"
-            if data_only:
+            tier = _SUMMARY_TIER.get(name, 0)
+            lo_i, hi_i = int(np.nanargmin(values)), int(np.nanargmax(values))
+            lo_label, hi_label = labels[supported[lo_i]], labels[supported[hi_i]]
+            rows = table[(table["metric"] == metric) & (table["method"] == "between_groups")]
+            diff = rows[rows["compare"] == "difference"].iloc[0]
+            ratio = rows[rows["compare"] == "ratio"].iloc[0]
+            gap = float(diff["value"])
+            text = f"{label}: {lo_label} {values[lo_i]:.3g} vs {hi_label} {values[hi_i]:.3g}"
+            extra = f"difference {gap:.3g}"
+            sure = gap
+            if np.isfinite(diff["lower"]):
+                extra += f", {self.confidence:.0%} CI {diff['lower']:.3g}-{diff['upper']:.3g}"
+                sure = float(diff["lower"])
+            if tier == 0 and base is not None and base.is_rate and np.isfinite(ratio["value"]):
+                extra += f"; ratio {ratio['value']:.2f}"
+            text += f" ({extra})"
+            if name in ("brier_score", "calibration_error"):
+                text += " - small values; depends on each group's base rate and score spread"
+            if name == "base_rate":
                 text += " - a property of the data, not of the model"
-            lines.append((data_only, ratio if np.isfinite(ratio) else 1.0, text))
+            lines.append((tier, -sure, text))
         lines.sort(key=lambda t: (t[0], t[1]))
-        small = self.by_group.index[self.by_group["count"].to_numpy() < self.min_group_size]
         out = [t for _, _, t in lines]
-        if len(small):
+        excluded = self.excluded_groups
+        if len(excluded):
+            shown = [f"{_label_text(g)} ({int(c)})" for g, c in excluded["count"].items()]
             out.append(
-                f"{len(small)} group(s) have fewer than {self.min_group_size} rows: "
-                f"{format_values([_label_text(g) for g in small])}; their estimates are unreliable."
+                f"{len(excluded)} group(s) have fewer than {self.min_group_size} rows and are "
+                f"left out of the comparisons: {format_values(shown)}."
             )
         return out
 
@@ -556,7 +717,10 @@ class GroupMetrics(ResultMixin):
             ({metric: value}), ``groups`` ([{"group": {feature: label}, "count", "values",
             "lower", "upper"}]), ``disparities`` (records of ``disparities()``),
             ``metric_info`` ({metric: {"label", "description", "ideal", "direction", ...}}),
-            ``provenance``.
+            ``interval_methods`` (see the property), ``interval_coverage`` (what simulations
+            measured of the comparison intervals; None without intervals),
+            ``excluded_groups`` ([{"group": {feature: label}, "count"}]: below
+            ``min_group_size``, left out of comparisons and the summary), ``provenance``.
         """
         groups = []
         names = list(self.sensitive_feature_names)
@@ -593,6 +757,15 @@ class GroupMetrics(ResultMixin):
                 "groups": groups,
                 "disparities": self.disparities().to_dict(orient="records"),
                 "metric_info": info,
+                "interval_methods": self.interval_methods,
+                "interval_coverage": None if self._intervals is None else COVERAGE_NOTE,
+                "excluded_groups": [
+                    {
+                        "group": dict(zip(names, g if isinstance(g, tuple) else (g,), strict=True)),
+                        "count": int(c),
+                    }
+                    for g, c in self.excluded_groups["count"].items()
+                ],
                 "provenance": self.provenance,
             }
         )

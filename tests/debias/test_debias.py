@@ -329,8 +329,12 @@ def test_bad_input_messages():
     Xn[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         clf.fit(Xn, y, sensitive_features=z)
-    with pytest.raises(DataError, match="binary"):
-        clf.fit(X, np.arange(100) % 3, sensitive_features=z)
+    with pytest.raises(DataError, match="only one class"):
+        clf.fit(X, np.zeros(100), sensitive_features=z)
+    with pytest.raises(ValueError, match="equal_opportunity' needs a binary y"):
+        AdversarialDebiasingClassifier(constraint="equal_opportunity", epochs=1).fit(
+            X, np.arange(100) % 3, sensitive_features=z
+        )
     with pytest.raises(DataError, match="99 rows but X has 100"):
         clf.fit(X, y, sensitive_features=z[:99])
     with pytest.raises(NotFittedError):

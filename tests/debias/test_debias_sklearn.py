@@ -27,17 +27,17 @@ def _row_parity(X):
 
 
 class ParityZClassifier(AdversarialDebiasingClassifier):
-    def fit(self, X, y, *, sensitive_features=None):
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         if sensitive_features is None:
             sensitive_features = _row_parity(X)
-        return super().fit(X, y, sensitive_features=sensitive_features)
+        return super().fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
 
 
 class ParityZRegressor(AdversarialDebiasingRegressor):
-    def fit(self, X, y, *, sensitive_features=None):
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         if sensitive_features is None:
             sensitive_features = _row_parity(X)
-        return super().fit(X, y, sensitive_features=sensitive_features)
+        return super().fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
 
 
 FAST = dict(
@@ -54,11 +54,16 @@ FAST = dict(
 
 def expected_failed_checks(estimator):
     return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "sample_weight resamples the rows of each epoch (importance resampling): integer "
+            "weights equal repeated rows in expectation, not bit for bit, since the batches "
+            "differ; unit weights do give the unweighted model exactly (tested)"
+        ),
         "check_methods_subset_invariance": (
             "float32 network: a batch of 20 rows and a batch of 1 row go through different "
             "BLAS kernels and differ in the last bits (~2e-7 absolute), above the check's "
             "1e-7 tolerance"
-        )
+        ),
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from fairaudit.embeddings import (
     BiasDirection,
+    OutOfVocabularyWarning,
     WordVectors,
     bias_direction,
     direct_bias,
@@ -77,9 +78,10 @@ def test_pca_direction_matches_sklearn(w2v, bolukbasi, gender_direction):
 def test_missing_pairs_policy(toy):
     with pytest.raises(KeyError, match="queen"):
         bias_direction(toy, [("she", "he"), ("queen", "king")])
-    g = bias_direction(
-        toy, [("she", "he"), ("queen", "king")], method="mean_difference", missing="drop"
-    )
+    with pytest.warns(OutOfVocabularyWarning, match=r"2 of 4 words of pairs.*'queen', 'king'"):
+        g = bias_direction(
+            toy, [("she", "he"), ("queen", "king")], method="mean_difference", missing="drop"
+        )
     assert g.dropped == (("queen", "king"),)
     with pytest.raises(ValueError, match="pairs"):
         bias_direction(toy, [("she", "he", "it")])
@@ -109,7 +111,8 @@ def test_direction_of_wrong_dimension(toy):
 
 
 def test_direct_bias_drop_reports_words(toy):
-    d = direct_bias(toy, ["nurse", "surgeon"], [1, 0, 0], missing="drop")
+    with pytest.warns(OutOfVocabularyWarning, match="surgeon"):
+        d = direct_bias(toy, ["nurse", "surgeon"], [1, 0, 0], missing="drop")
     assert d.dropped == ("surgeon",)
     assert list(d.projections.index) == ["nurse"]
 

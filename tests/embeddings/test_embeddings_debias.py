@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fairaudit.embeddings import WordVectors, direct_bias, hard_debias
+from fairaudit.embeddings import OutOfVocabularyWarning, WordVectors, direct_bias, hard_debias
 
 
 def test_toy_neutralize_and_equalize():
@@ -44,12 +44,20 @@ def test_bad_input():
 @pytest.mark.slow
 def test_bolukbasi_hard_debias(w2v, bolukbasi, gender_direction):
     specific = set(bolukbasi["gender_specific"])
-    new = hard_debias(
-        w2v,
-        gender_direction,
-        gender_specific=specific,
-        equalize_pairs=bolukbasi["equalize_pairs"],
-    )
+    with pytest.warns(OutOfVocabularyWarning, match="equalize pairs") as caught:
+        new = hard_debias(
+            w2v,
+            gender_direction,
+            gender_specific=specific,
+            equalize_pairs=bolukbasi["equalize_pairs"],
+        )
+    # Pairs skipped for a missing word are recorded in the result, not only warned about.
+    assert new.skipped_pairs
+    assert all(a not in w2v or b not in w2v for a, b in new.skipped_pairs)
+    assert str(len(new.skipped_pairs)) in str(caught[0].message)
+    assert ("grandpa", "grandma") in new.equalized or ("grandma", "grandpa") in new.equalized
+    assert new.case == "exact"
+    assert set(new.kept_specific) == specific & set(w2v.words)
     neutral = [w for w in bolukbasi["professions"] if w not in specific]
     before = direct_bias(w2v, neutral, gender_direction).value
     after = direct_bias(new, neutral, gender_direction).value

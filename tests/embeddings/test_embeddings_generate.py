@@ -94,3 +94,38 @@ def test_bolukbasi_she_he_analogies(w2v):
     assert ("queen", "king") in pairs[:20]
     assert (top["distance"] <= 1.0).all()
     assert top["score"].is_monotonic_decreasing
+
+
+def test_scores_stay_in_range_for_near_duplicate_words():
+    # Words whose vectors differ in the last float32 bits: a distance from 1 - cos loses its
+    # digits there (the old code reported a cosine of 1.000001); x - y does not.
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(40, 50)).astype(np.float32)
+    twins = base * (1 + 1e-6 * rng.normal(size=(40, 1))).astype(np.float32)
+    twins[:, 0] += 1e-5
+    wv = WordVectors(
+        [f"a{i}" for i in range(40)] + [f"b{i}" for i in range(40)], np.vstack([base, twins])
+    )
+    got = generate_analogies(wv, np.eye(50)[0], n=30, delta=0.5)
+    assert len(got) > 0
+    assert got["score"].between(-1.0, 1.0).all()
+    assert (got["distance"] > 0).all()
+
+
+def test_default_vocabulary_bound_is_recorded():
+    import inspect
+
+    assert inspect.signature(generate_analogies).parameters["restrict_vocab"].default == 50_000
+    rng = np.random.default_rng(0)
+    wv = WordVectors([f"w{i}" for i in range(30)], rng.normal(size=(30, 4)))
+    got = generate_analogies(wv, ("w0", "w1"), n=3, restrict_vocab=20)
+    assert got.attrs == {
+        "n_words_searched": 20,
+        "vocabulary_size": 30,
+        "restrict_vocab": 20,
+        "delta": 1.0,
+        "seed": ["w0", "w1"],
+    }
+    assert set(got["x"]) | set(got["y"]) <= {f"w{i}" for i in range(20)}
+    with pytest.raises(TypeError, match="restrict_vocab"):
+        generate_analogies(wv, ("w0", "w1"), restrict_vocab=2.5)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fairaudit.embeddings import OutOfVocabularyError, WordVectors, analogies
+from fairaudit.embeddings import (
+    OutOfVocabularyError,
+    OutOfVocabularyWarning,
+    WordVectors,
+    analogies,
+)
 from fairaudit.exceptions import DataError, DatasetFileError, MissingValueError
 
 WORDS = ["man", "woman", "king", "queen", "apple"]
@@ -62,9 +67,11 @@ def test_out_of_vocabulary_message_and_policy(toy):
         toy.get_vectors(["king", "prince", "duke"])
     with pytest.raises(KeyError):  # also a KeyError, as in a mapping
         toy["prince"]
-    kept, dropped = toy.resolve(["king", "prince"], missing="drop")
+    with pytest.warns(OutOfVocabularyWarning, match=r"1 of 2 words.*'prince'"):
+        kept, dropped = toy.resolve(["king", "prince"], missing="drop")
     assert (kept, dropped) == (["king"], ["prince"])
-    assert toy.get_vectors(["king", "prince"], missing="drop").shape == (1, 3)
+    with pytest.warns(OutOfVocabularyWarning):
+        assert toy.get_vectors(["king", "prince"], missing="drop").shape == (1, 3)
     with pytest.raises(ValueError, match="missing must be"):
         toy.resolve(["king"], missing="ignore")
 

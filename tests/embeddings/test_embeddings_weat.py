@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairaudit.embeddings import WordVectors, seat, weat, weat_suite
+from fairaudit.embeddings import OutOfVocabularyWarning, WordVectors, seat, weat, weat_suite
 from fairaudit.exceptions import DataError
 
 
@@ -179,9 +179,13 @@ def test_bad_sets(tiny):
         weat(tiny, "rose", ["ant"], A, B)
     with pytest.raises(ValueError, match="alternative"):
         weat(tiny, ["rose"], ["ant", "wasp"], A, B, alternative="bigger")
-    with pytest.raises(DataError, match="after dropping 1 missing"):
+    with (
+        pytest.raises(DataError, match="after dropping 1 missing"),
+        pytest.warns(OutOfVocabularyWarning),
+    ):
         weat(tiny, ["daisy"], ["ant", "wasp"], A, B, missing="drop")
-    r = weat(tiny, ["rose", "daisy", "tulip"], ["ant", "wasp"], A, B, missing="drop")
+    with pytest.warns(OutOfVocabularyWarning, match="daisy"):
+        r = weat(tiny, ["rose", "daisy", "tulip"], ["ant", "wasp"], A, B, missing="drop")
     assert r.dropped["X"] == ("daisy",)
     assert r.words["X"] == ("rose", "tulip")
 
@@ -239,7 +243,8 @@ def test_weat_result_dict_and_plot(tiny, pyplot):
 
 
 def test_caliskan_suite_on_shipped_vectors(w2v, pyplot):
-    suite = weat_suite(w2v, n_permutations=2_000, random_state=0)
+    with pytest.warns(OutOfVocabularyWarning):  # the lists' names missing from the 26k words
+        suite = weat_suite(w2v, n_permutations=2_000, random_state=0)
     frame = suite.to_frame().set_index("test")
     # Test 10 (young vs old names) cannot run: no old people's name is in the 26k vocabulary.
     assert suite.skipped.keys() == {"weat10"}

@@ -198,6 +198,7 @@ def test_to_dict_is_json_and_has_contract_keys():
         "value",
         "lower",
         "upper",
+        "interval_method",
         "count",
     ]
     assert "<table" in gm._repr_html_()
