@@ -9,6 +9,7 @@
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
     fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
+                      [--tolerance T] [--policy PATH] [--junit PATH]
                    [--score-a COL --score-b COL] [--tolerance T] [--n-boot N] [--seed N]
                    [--report PATH] [--json PATH]
     fairaudit validate-policy PATH
@@ -230,6 +231,12 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--confidence", type=float, default=0.95, metavar="C")
     comp.add_argument("--report", metavar="PATH", help="write the report (.html, .md, .json)")
     comp.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    comp.add_argument(
+        "--policy", metavar="PATH", help="YAML policy; its comparison: rules set the exit status"
+    )
+    comp.add_argument(
+        "--junit", metavar="PATH", help="write the policy checks as JUnit XML (needs --policy)"
+    )
 
     check = commands.add_parser(
         "validate-policy",
@@ -776,6 +783,14 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         pos_label = _parse_label(args.pos_label, frame[args.target].unique().tolist())
         if pos_label is None:
             raise _UsageError(f"--pos-label: {args.pos_label!r} is not a value of --target.")
+    if args.junit and not args.policy:
+        raise _UsageError("--junit writes the policy checks; give --policy as well.")
+    policy = fa.Policy.from_yaml(args.policy) if args.policy else None
+    metrics = args.metrics
+    if policy is not None:
+        from fairaudit.policy._gate import comparison_metrics
+
+        metrics = comparison_metrics(policy, args.metrics)
     result = fa.compare_predictions(
         frame[args.target],
         frame[args.prediction_a],
@@ -783,7 +798,7 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         sensitive_features=frame[list(args.sensitive)],
         score_a=frame[args.score_a] if args.score_a else None,
         score_b=frame[args.score_b] if args.score_b else None,
-        metrics=args.metrics,
+        metrics=metrics,
         pos_label=pos_label,
         n_boot=args.n_boot,
         tolerance=args.tolerance,
@@ -791,6 +806,12 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         random_state=args.seed,
     )
     report = fa.Report(title="Model comparison", inputs={"data file": args.data})
+    outcome = None
+    if policy is not None:
+        from fairaudit.policy._gate import check_comparison
+
+        outcome = check_comparison(policy, result)
+        report.add(outcome)
     report.add(result)
     if args.report:
         report.save(args.report)
@@ -798,7 +819,23 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         report.save(args.json, format="json")
     for line in result.to_dict()["summary"]:
         print(line, file=out)
+    if outcome is not None:
+        if args.junit:
+            path = Path(args.junit)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(outcome.to_junit(), encoding="utf-8", newline="\n")
+        _print_outcome(out, outcome)
+        if not outcome.passed:
+            return _EXIT_CHECK_FAILED
     return _EXIT_OK if result.passed in (None, True) else _EXIT_CHECK_FAILED
+
+
+def _print_outcome(out: TextIO, outcome: Any) -> None:
+    print(outcome.summary()[0], file=out)
+    for r in outcome.results:
+        print(f"  {r.status.upper():5} {r.name}: {r.rule.label}", file=out)
+        if not r.passed:
+            print(f"        {r.reason}", file=out)
 
 
 def _validate_policy(args: argparse.Namespace, out: TextIO) -> int:
