@@ -162,24 +162,26 @@ class Rule:
         """Return the rule as a JSON-safe dict (the normalized YAML keys)."""
         key = {"data_bias": "measure", "comparison": "comparison"}.get(self.target, "metric")
         extra = {"equivalent": self.equivalent} if self.target == "comparison" else {}
-        return json_safe(
-            {
-                "id": self.id,
-                key: self.metric,
-                **extra,
-                "compare": self.compare,
-                "min": self.min,
-                "max": self.max,
-                "reference_group": self.reference_group,
-                "sensitive_feature": (
-                    list(self.sensitive_feature) if self.sensitive_feature else None
-                ),
-                "method": self.method,
-                "judge": self.judge,
-                "min_group_size": self.min_group_size,
-                "description": self.description,
-            }
-        )
+        # flip-test and comparison rules refuse the group-comparison keys: leave them out
+        dropped = {
+            "flip_test": ("reference_group", "sensitive_feature", "method"),
+            "comparison": ("compare", "reference_group", "sensitive_feature", "method"),
+        }.get(self.target, ())
+        body = {
+            "id": self.id,
+            key: self.metric,
+            **extra,
+            "compare": self.compare,
+            "min": self.min,
+            "max": self.max,
+            "reference_group": self.reference_group,
+            "sensitive_feature": (list(self.sensitive_feature) if self.sensitive_feature else None),
+            "method": self.method,
+            "judge": self.judge,
+            "min_group_size": self.min_group_size,
+            "description": self.description,
+        }
+        return json_safe({k: v for k, v in body.items() if k not in dropped})
 
 
 def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequence[str]) -> Rule:

@@ -319,3 +319,15 @@ def test_outputs_render_the_new_rules(flip, comparison):
     assert "flip_rate &lt;= 0.01 in every group" in html or "flip_rate <= 0.01" in html
     assert "|selection_rate b - a| &lt;= 0.05" in html or "|selection_rate b - a| <= 0.05" in html
     assert "eq [sex]" in report.to_markdown()
+
+
+def test_new_rules_round_trip_through_to_dict():
+    p = policy(
+        {"id": "f", "metric": "flip_rate", "max": 0.1, "judge": "interval"},
+        {"id": "a", "comparison": "agreement", "min": 0.99, "min_group_size": 30},
+        {"id": "e", "comparison": "accuracy", "equivalent": True},
+    )
+    body = p.to_dict()
+    again = fa.Policy.from_dict({k: body[k] for k in ("version", "name", "rules")})
+    assert again.rules == p.rules
+    assert again.sha256 == p.sha256
