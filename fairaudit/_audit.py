@@ -17,10 +17,10 @@ __all__ = ["audit"]
 
 def audit(
     model: Any,
-    X: Any,
-    y_true: Any,
+    X: Any = None,
+    y_true: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     metrics: list[str] | str | None = None,
     sample_weight: Any = None,
     pos_label: Any = 1,
@@ -34,6 +34,11 @@ def audit(
     missing_groups: Literal["error", "separate"] = "error",
     fingerprint: bool = True,
     random_state: int | np.random.Generator | None = None,
+    data: Any = None,
+    features: list[str] | None = None,
+    batch_size: int = 100_000,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> GroupMetrics:
     """Predict with ``model`` on ``X`` and compute group metrics against ``y_true``.
 
@@ -61,6 +66,18 @@ min_group_size, missing_groups, random_state
     fingerprint : bool, default True
         Record SHA-256 digests of ``X``, the labels, predictions, scores, sensitive features and
         weights in ``provenance["fingerprints"]``.
+    data : optional
+        With ``data``, ``y_true``, ``sensitive_features`` and ``sample_weight`` are column
+        names and the model sees the ``features`` columns: a pandas, polars or pyarrow table,
+        or a path, glob or list of Parquet/CSV files, a DuckDB relation or ``(connection,
+        query)``. Files and relations are read ``batch_size`` rows at a time; each batch is
+        predicted and counted, and the count tables add up (memory stays bounded by a batch;
+        fingerprints are not recorded then).
+    features : list of str, optional
+        The model's input columns (default: every column but ``y_true`` and
+        ``sample_weight``).
+    batch_size, memory_limit, threads
+        Rows per batch, and DuckDB's settings, for file and DuckDB sources.
 
     Returns
     -------
@@ -69,6 +86,18 @@ min_group_size, missing_groups, random_state
     """
     from fairaudit.models import wrap
 
+    if data is not None:
+        return _audit_data(
+            model, X, y_true, data=data, features=features, sensitive_features=sensitive_features,
+            metrics=metrics, sample_weight=sample_weight, pos_label=pos_label,
+            use_scores=use_scores, response_method=response_method, n_boot=n_boot,
+            confidence=confidence, ci_method=ci_method, reference_group=reference_group,
+            min_group_size=min_group_size, missing_groups=missing_groups,
+            fingerprint=fingerprint, random_state=random_state, batch_size=batch_size,
+            memory_limit=memory_limit, threads=threads,
+        )  # fmt: skip
+    if X is None or y_true is None:
+        raise TypeError("audit needs X and y_true (or column names with data=).")
     if isinstance(sensitive_features, str) or (
         isinstance(sensitive_features, list)
         and sensitive_features
@@ -112,4 +141,109 @@ min_group_size, missing_groups, random_state
     gm.provenance["model"] = wrapped.describe()
     if fingerprint:
         gm.provenance["fingerprints"]["X"] = sha256_frame(as_frame(X))
+    return gm
+
+
+def _audit_data(
+    model: Any,
+    X: Any,
+    y_true: Any,
+    *,
+    data: Any,
+    features: list[str] | None,
+    sensitive_features: Any,
+    sample_weight: Any,
+    batch_size: int,
+    memory_limit: str | None,
+    threads: int | None,
+    **kwargs: Any,
+) -> GroupMetrics:
+    """``audit(data=...)``: column names; in memory as usual, files and relations by batch."""
+    from fairaudit.metrics._engines._columns import column_names, frame_columns, source_kind
+    from fairaudit.models import wrap
+
+    if X is not None:
+        raise TypeError("with data= given, pass the model's input columns as features=, not X.")
+    names = column_names(y_true, "y_pred", sensitive_features, None, sample_weight)
+    if features is not None and (
+        isinstance(features, str) or not all(isinstance(f, str) for f in features)
+    ):
+        raise TypeError("features must be a list of column names.")
+    kind = source_kind(data)
+    if kind == "spark":
+        raise DataError(
+            "audit(data=<Spark DataFrame>) would collect rows to the driver to predict; "
+            "predict on the cluster, then call group_metrics(data=...) on the predictions."
+        )
+    if kind == "frame":
+        frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
+        available = frame_columns(data)
+    else:
+        frame = None
+        from fairaudit.metrics._engines._duckdb import open_source
+
+        with open_source(data, None, memory_limit=memory_limit, threads=threads) as opened:
+            available = list(opened[1].columns)
+    wanted = [names.y_true, *names.sensitive]
+    if names.sample_weight is not None:
+        wanted.append(names.sample_weight)
+    if features is None:
+        features = [c for c in available if c not in (names.y_true, names.sample_weight)]
+    absent = [c for c in [*wanted, *features] if c not in available]
+    if absent:
+        import difflib
+
+        close = difflib.get_close_matches(absent[0], available, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"no column {absent[0]!r} in data.{hint} Columns: {available[:12]}.")
+    if frame is not None:
+        return audit(
+            model,
+            frame[features],
+            frame[names.y_true],
+            sensitive_features=frame[names.sensitive],
+            sample_weight=None if names.sample_weight is None else frame[names.sample_weight],
+            **kwargs,
+        )
+    from fairaudit.metrics import CountTable, count_table
+    from fairaudit.metrics._scan import iter_batches
+
+    wrapped = wrap(model, response_method=kwargs["response_method"], pos_label=kwargs["pos_label"])
+    total: CountTable | None = None
+    for batch in iter_batches(
+        data,
+        list(dict.fromkeys([*features, *wanted])),
+        batch_size=batch_size,
+        memory_limit=memory_limit,
+        threads=threads,
+    ):
+        X_batch = batch[features]
+        y_pred = wrapped.predict(X_batch)
+        y_score = None
+        if kwargs["use_scores"] and wrapped.task == "binary" and wrapped.output_kind == "score":
+            y_score = wrapped.predict_score(X_batch)
+        table = count_table(
+            batch[names.y_true],
+            y_pred,
+            sensitive_features=batch[names.sensitive],
+            y_score=y_score,
+            sample_weight=None if names.sample_weight is None else batch[names.sample_weight],
+            pos_label=kwargs["pos_label"],
+            metrics=kwargs["metrics"],
+            missing_groups=kwargs["missing_groups"],
+        )
+        total = table if total is None else total + table
+    if total is None:
+        raise DataError("data has no rows.")
+    gm = group_metrics(
+        total,
+        metrics=kwargs["metrics"],
+        n_boot=kwargs["n_boot"],
+        confidence=kwargs["confidence"],
+        ci_method=kwargs["ci_method"],
+        reference_group=kwargs["reference_group"],
+        min_group_size=kwargs["min_group_size"],
+        random_state=kwargs["random_state"],
+    )
+    gm.provenance["model"] = wrapped.describe()
     return gm

@@ -19,6 +19,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "tqdm.auto": ("tqdm", "progress"),
     "duckdb": ("duckdb", "all"),
     "pyspark": ("pyspark", "spark"),
+    "pyarrow": ("pyarrow", "all"),
     "pyspark.sql": ("pyspark", "spark"),
     "httpx": ("httpx", "endpoint"),
     "fairlearn": ("fairlearn", "peers"),

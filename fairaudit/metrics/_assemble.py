@@ -157,7 +157,10 @@ def _intervals(
                 v[0] for v in effective_counts(pooled, "true_negative_rate", col.class_index)
             )
             methods.append(rate_method)
-        elif ci_method == "bootstrap" and definition.task in ("score", "regression"):
+        elif ci_method == "bootstrap" and (
+            definition.task in ("score", "regression") or definition.numerator is not None
+        ):
+            # scores, regression, and ratios of counts that are not proportions
             methods.append(BOOTSTRAP)
         else:
             methods.append("none")

@@ -262,6 +262,17 @@ def group_metrics(
         raise TypeError(f"min_group_size must be an int, got {min_group_size!r}.")
     if random_state is not None:
         as_generator(random_state)  # type check now, not after the pass over the data
+    if data is not None and engine in ("auto", "numpy"):
+        from fairaudit.metrics._scan import frame_arguments
+
+        arrays = frame_arguments(data, y_true, y_pred, sensitive_features, y_score, sample_weight)
+        if arrays is not None:  # an in-memory table: the numpy path below, on its columns
+            y_true, y_pred, sensitive_features = (
+                arrays["y_true"],
+                arrays["y_pred"],
+                arrays["sensitive_features"],
+            )
+            y_score, sample_weight, data = arrays["y_score"], arrays["sample_weight"], None
     if data is not None or isinstance(y_true, CountTable | str) or isinstance(y_pred, str):
         from fairaudit.metrics._scan import table_for_group_metrics
 

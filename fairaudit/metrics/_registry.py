@@ -89,8 +89,16 @@ class MetricDefinition:
 
     @property
     def is_rate(self) -> bool:
-        """Whether the metric is a proportion of counts (Wilson intervals and tests apply)."""
-        return self.numerator is not None and self.denominator is not None
+        """Whether the metric is a proportion of counts (Wilson intervals and tests apply).
+
+        A ratio of counts that can exceed 1 (``conditional_acceptance``, FN / FP) is not: its
+        interval is bootstrapped from the cells.
+        """
+        return (
+            self.numerator is not None
+            and self.denominator is not None
+            and tuple(self.value_range) == (0.0, 1.0)
+        )
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON-safe description used in ``GroupMetrics.to_dict()["metric_info"]``.
@@ -253,6 +261,63 @@ _DEFINITIONS: list[MetricDefinition] = [
         numerator=_mask(_FN),
         denominator=_mask(_TN, _FN),
         limitations="Complement of the negative predictive value; depends on the base rate.",
+    ),
+    MetricDefinition(
+        name="conditional_acceptance",
+        label="Conditional acceptance",
+        description=(
+            "Observed positives per predicted positive: above 1, the group is accepted less "
+            "often than its labels would have it."
+        ),
+        ideal=1.0,
+        direction="none",
+        task="binary",
+        formula="(TP + FN) / (TP + FP)",
+        numerator=_mask(_TP, _FN),
+        denominator=_mask(_TP, _FP),
+        value_range=(0.0, math.inf),
+        limitations=(
+            "SageMaker Clarify's DCA is its difference between the rest and a group. A ratio "
+            "of two counts, not a proportion: unbounded above, and undefined with no positive "
+            "prediction. " + _BASE_RATE_CAVEAT
+        ),
+    ),
+    MetricDefinition(
+        name="conditional_rejection",
+        label="Conditional rejection",
+        description=(
+            "Observed negatives per predicted negative: above 1, the group is rejected less "
+            "often than its labels would have it."
+        ),
+        ideal=1.0,
+        direction="none",
+        task="binary",
+        formula="(TN + FP) / (TN + FN)",
+        numerator=_mask(_TN, _FP),
+        denominator=_mask(_TN, _FN),
+        value_range=(0.0, math.inf),
+        limitations=(
+            "SageMaker Clarify's DCR is its difference between the rest and a group. A ratio "
+            "of two counts, not a proportion: unbounded above, and undefined with no negative "
+            "prediction. " + _BASE_RATE_CAVEAT
+        ),
+    ),
+    MetricDefinition(
+        name="treatment_equality",
+        label="Treatment equality (FN / FP)",
+        description="False negatives per false positive: how the group's errors are split.",
+        ideal=float("nan"),
+        direction="none",
+        task="binary",
+        formula="FN / FP",
+        numerator=_mask(_FN),
+        denominator=_mask(_FP),
+        value_range=(0.0, math.inf),
+        limitations=(
+            "Equal values across groups mean errors are split the same way, not that there "
+            "are as many; undefined with no false positive (Clarify returns infinity there). "
+            "SageMaker Clarify's TE is its difference, group minus the rest. " + _BASE_RATE_CAVEAT
+        ),
     ),
     MetricDefinition(
         name="accuracy",

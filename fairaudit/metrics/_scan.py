@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from fairaudit._optional import import_optional
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._count_table import DEFAULT_REGRESSION_N_BOOT, Task, numpy_table
 from fairaudit.metrics._counts import CountTable
@@ -267,7 +268,7 @@ def table_for_group_metrics(
         if fingerprint:
             raise DataError("fingerprint=True needs the rows; a count table has only counts.")
         return y_true
-    if fingerprint and (data is None or source_kind(data) != "frame"):
+    if fingerprint:
         raise DataError(
             "fingerprint=True digests the rows in memory; it is not available when an "
             "engine scans the data (pass an in-memory table, or fingerprint=False)."
@@ -289,3 +290,63 @@ def table_for_group_metrics(
         progress=progress,
         regression_n_boot=int(n_boot) if ci_method == "bootstrap" else 0,
     )
+
+
+def iter_batches(
+    data: Any,
+    columns: list[str],
+    *,
+    batch_size: int,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Any:
+    """Yield pandas DataFrames of ``columns`` from a file/DuckDB source, ``batch_size`` rows each.
+
+    For sources whose rows must pass through Python (a model predicts on them); the rows are
+    read in order, a batch at a time, so memory stays bounded by the batch.
+    """
+    from fairaudit.metrics._engines._duckdb import open_source, q
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    with open_source(data, None, memory_limit=memory_limit, threads=threads) as (
+        _con,
+        rel,
+        described,
+        _files,
+    ):
+        available = list(rel.columns)
+        absent = [c for c in columns if c not in available]
+        if absent:
+            import difflib
+
+            close = difflib.get_close_matches(absent[0], available, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(
+                f"no column {absent[0]!r} in {described}.{hint} Columns: "
+                f"{', '.join(available[:12])}."
+            )
+        import_optional("pyarrow", purpose="reading data= in batches for a model")
+        projected = rel.project(", ".join(q(c) for c in columns))
+        for batch in projected.to_arrow_reader(batch_size):
+            if batch.num_rows:
+                yield batch.to_pandas()
+
+
+def frame_arguments(
+    data: Any, y_true: Any, y_pred: Any, sensitive_features: Any, y_score: Any, sample_weight: Any
+) -> dict[str, Any] | None:
+    """Return the named columns of an in-memory table (None when data is not one)."""
+    if data is None or source_kind(data) != "frame":
+        return None
+    columns = column_names(y_true, y_pred, sensitive_features, y_score, sample_weight)
+    check_columns(columns, frame_columns(data), "data")
+    wanted = list(dict.fromkeys(c for _, c in columns.named()))
+    frame = data if isinstance(data, pd.DataFrame) else data.select(wanted).to_pandas()
+    return {
+        "y_true": frame[columns.y_true],
+        "y_pred": frame[columns.y_pred],
+        "sensitive_features": frame[columns.sensitive],
+        "y_score": None if columns.y_score is None else frame[columns.y_score],
+        "sample_weight": None if columns.sample_weight is None else frame[columns.sample_weight],
+    }

@@ -9,6 +9,7 @@ the number of rows.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -624,12 +625,46 @@ def bootstrap_bounds(
                 )
                 if note not in notes:
                     notes.append(note)
+        elif definition.numerator is not None and not definition.is_rate:
+            # a ratio of counts (e.g. FN / FP): the cells resampled, multinomial per group
+            for g0, g1, reps in _count_ratio_replicates(table, col, totals_all, n_boot, rng):
+                store(reps, g0, g1, j, False)
+            for _, _, reps in _count_ratio_replicates(pooled, col, pooled_totals, n_boot, rng):
+                store(reps, 0, 1, j, True)
         low, high = definition.value_range
         lower[:, :, j] = np.clip(lower[:, :, j], low, high)
         upper[:, :, j] = np.clip(upper[:, :, j], low, high)
         o_lower[:, j] = np.clip(o_lower[:, j], low, high)
         o_upper[:, j] = np.clip(o_upper[:, j], low, high)
     return BootstrapBounds(tuple(levels), lower, upper, o_lower, o_upper, tuple(notes))
+
+
+def _count_ratio_replicates(
+    table: CountTable, col: Column, totals: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(g0, g1, (B, g1 - g0) replicates) of a count-ratio metric, a chunk of groups at a time.
+
+    Each group's rows are redrawn over its four cells (TN, FP, FN, TP; one-vs-rest for a
+    class of a multiclass table), each drawn row carrying its cell's mean weight.
+    """
+    from fairaudit.metrics._compute import binary_value, one_vs_rest
+
+    def four(a: np.ndarray) -> np.ndarray:
+        return one_vs_rest(a)[:, col.class_index, :] if table.task == "multiclass" else a
+
+    cells = four(table.cells).astype(np.float64)
+    rows = four(table.cell_n).astype(np.float64)
+    mean_w = np.zeros_like(cells)
+    np.divide(cells, rows, out=mean_w, where=rows > 0)
+    n_groups = cells.shape[0]
+    sizes = np.full(n_groups, 4)
+    for g0, g1 in _chunks(sizes, n_boot):
+        k = g1 - g0
+        group = np.repeat(np.arange(k), 4)
+        draws = grouped_multinomial(rng, group, rows[g0:g1].reshape(-1), totals[:, g0:g1])
+        weighted = draws.reshape(n_boot, k, 4) * mean_w[g0:g1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yield g0, g1, binary_value(weighted, col.metric)
 
 
 def _merge_regression_atoms(atoms: np.ndarray, budget: int) -> np.ndarray:

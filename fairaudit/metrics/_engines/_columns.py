@@ -101,14 +101,16 @@ def check_columns(columns: Columns, available: list[str], source: str) -> None:
             )
 
 
+def _is_duckdb(obj: Any) -> bool:
+    return type(obj).__module__.lstrip("_").startswith("duckdb")
+
+
 def source_kind(data: Any) -> str:
     """``"frame"`` (pandas/polars/pyarrow), ``"duckdb"``, ``"spark"`` or ``"files"``."""
     module = type(data).__module__
     if isinstance(data, pd.DataFrame) or module.startswith(("polars", "pyarrow")):
         return "frame"
-    if module.startswith("duckdb") or (
-        isinstance(data, tuple) and len(data) == 2 and type(data[0]).__module__.startswith("duckdb")
-    ):
+    if _is_duckdb(data) or (isinstance(data, tuple) and len(data) == 2 and _is_duckdb(data[0])):
         return "duckdb"
     if module.startswith("pyspark"):
         return "spark"

@@ -422,7 +422,14 @@ def duckdb_table(
     with open_source(
         data, columns, memory_limit=memory_limit, threads=threads, varchar=varchar
     ) as (con, rel, described, files):
-        show = bool(progress) if progress is not None else (files and sys.stderr.isatty())
+        if progress is None:  # on a terminal, for files, when tqdm is there
+            import importlib.util
+
+            show = bool(
+                files and sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None
+            )
+        else:
+            show = bool(progress)
         if labels is not None:
             _refuse_fractional_predictions(rel, columns)
             resolved = "binary"

@@ -1,0 +1,388 @@
+"""Spark engine: the count table as ``groupBy().agg()`` jobs on a Spark DataFrame.
+
+Only aggregates reach the driver: the cells per (group, y_true, y_pred), the score atoms per
+(group, score, y_true), per-group regression sums and, for the regression bootstrap, per-group
+chunks of sorted values (a window). The rows stay on the executors.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from fairaudit._optional import import_optional
+from fairaudit.exceptions import DataError
+from fairaudit.metrics._count_table import infer_task, regression_per_group
+from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._engines._columns import Columns, check_columns
+from fairaudit.metrics._engines._finalize import (
+    Aggregates,
+    classification_table,
+    labels_of,
+    regression_table,
+)
+
+__all__ = ["spark_files_table", "spark_table"]
+
+_FLOAT_TYPES = ("FloatType", "DoubleType", "DecimalType")
+
+
+def _array(values: list[Any]) -> np.ndarray:
+    """Numpy values of a collected column: typed when possible, object with None otherwise."""
+    if any(v is None for v in values) or not values:
+        return np.asarray(values, dtype=object)
+    arr = np.asarray(values)
+    if arr.dtype.kind in "US":
+        return np.asarray(values, dtype=object)
+    return arr
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _check_session(df: Any) -> Any:
+    sql = import_optional("pyspark.sql", purpose="Spark DataFrames as data=")
+    active = sql.SparkSession.getActiveSession()
+    if active is None:
+        raise DataError(
+            "the Spark DataFrame has no active Spark session (was spark.stop() called?); "
+            "start one (SparkSession.builder.getOrCreate()) and rebuild the DataFrame."
+        )
+    return sql.functions
+
+
+def _collect(df: Any) -> dict[str, list[Any]]:
+    rows = df.collect()
+    return {name: [r[i] for r in rows] for i, name in enumerate(df.columns)}
+
+
+def _weight_aggs(F: Any, w: str | None) -> list[Any]:
+    if w is None:
+        return []
+    wd = F.col(w).cast("double")
+    return [
+        F.sum(wd).alias("fa_w"),
+        F.sum(wd * wd).alias("fa_w2"),
+        F.sum(F.when(F.col(w).isNull(), 1).otherwise(0)).alias("fa_w_null"),
+        F.sum(F.when(wd < 0, 1).otherwise(0)).alias("fa_w_neg"),
+        F.sum(F.when(F.isnan(wd) | (F.abs(wd) == float("inf")), 1).otherwise(0)).alias("fa_w_inf"),
+    ]
+
+
+def _check_weights(res: dict[str, list[Any]], column: str) -> None:
+    from fairaudit.metrics._engines._duckdb import check_weight_counts
+
+    check_weight_counts(
+        {k: np.asarray([v or 0 for v in res[k]]) for k in ("fa_w_null", "fa_w_neg", "fa_w_inf")},
+        column,
+    )
+
+
+def _groups(res: dict[str, list[Any]], columns: Columns) -> dict[str, np.ndarray]:
+    return {s: _objects(res[f"fa_s{j}"]) for j, s in enumerate(columns.sensitive)}
+
+
+def _resolve_task(
+    df: Any, F: Any, columns: Columns, task: str, metrics: Any, pos_label: Any
+) -> str:
+    if task != "auto":
+        return infer_task(np.zeros(1), np.zeros(1), metrics, pos_label, task)
+    p_type = type(df.schema[columns.y_pred].dataType).__name__
+    probe = np.zeros(1, dtype=np.int64)
+    if p_type not in _FLOAT_TYPES:
+        return infer_task(probe, probe, metrics, pos_label, task)
+    p = F.col(columns.y_pred).cast("double")
+    fractional = df.filter(p != F.floor(p)).limit(1).count()
+    if fractional:
+        return infer_task(probe, np.array([0.5]), metrics, pos_label, task)
+    t_type = type(df.schema[columns.y_true].dataType).__name__
+    t_numeric = t_type not in ("StringType", "BinaryType")
+    vals = df.select(p.alias("v")).where(p.isNotNull())
+    if t_numeric:
+        t = F.col(columns.y_true).cast("double")
+        vals = vals.union(df.select(t.alias("v")).where(t.isNotNull()))
+    distinct = [r[0] for r in vals.distinct().limit(3).collect()]
+    joint = np.asarray(distinct, dtype=np.float64)
+    return infer_task(
+        joint if t_numeric else np.array(["x"], dtype=object), joint, metrics, pos_label, task
+    )
+
+
+def spark_table(
+    df: Any,
+    columns: Columns,
+    *,
+    pos_label: Any,
+    task: str,
+    metrics: Any,
+    missing_groups: Any,
+    regression_n_boot: int,
+    labels: Any = None,
+) -> CountTable:
+    """Count the rows of a Spark DataFrame (aggregates collected, rows never)."""
+    F = _check_session(df)
+    check_columns(columns, list(df.columns), "the Spark DataFrame")
+    if labels is not None:
+        p_type = type(df.schema[columns.y_pred].dataType).__name__
+        if p_type in _FLOAT_TYPES:
+            p = F.col(columns.y_pred)
+            values = [
+                r[0] for r in df.select(p).where(p != F.floor(p)).distinct().limit(5).collect()
+            ]
+            if values:
+                labels.fit(np.zeros(0), np.asarray(values, dtype=np.float64))
+        resolved = "binary"
+    else:
+        resolved = _resolve_task(df, F, columns, task, metrics, pos_label)
+    sens = [F.col(s).alias(f"fa_s{j}") for j, s in enumerate(columns.sensitive)]
+    if resolved == "regression":
+        return _regression(df, F, columns, sens, missing_groups, regression_n_boot)
+    w = columns.sample_weight
+    t, p = F.col(columns.y_true).alias("fa_t"), F.col(columns.y_pred).alias("fa_p")
+    cells_df = df.groupBy(*sens, t, p).agg(F.count(F.lit(1)).alias("fa_n"), *_weight_aggs(F, w))
+    res = _collect(cells_df)
+    if w is not None:
+        _check_weights(res, w)
+    n = np.asarray(res["fa_n"], dtype=np.int64)
+    if n.size == 0:
+        raise DataError("the Spark DataFrame has no rows.")
+    y_true = labels_of(
+        _array(res["fa_t"]), argument=columns.show("y_true"), rows=n, column_name=columns.y_true
+    )
+    y_pred = labels_of(
+        _array(res["fa_p"]), argument=columns.show("y_pred"), rows=n, column_name=columns.y_pred
+    )
+    if labels is not None:
+        labels.fit(y_true, y_pred)
+        y_true, y_pred, pos_label = labels.true(y_true), labels.pred(y_pred), 1
+    weighted = w is not None
+    cells = Aggregates(
+        groups=_groups(res, columns),
+        n=n,
+        w=np.asarray(res["fa_w"], dtype=np.float64) if weighted else None,
+        w2=np.asarray(res["fa_w2"], dtype=np.float64) if weighted else None,
+        y_true=y_true,
+        y_pred=y_pred,
+    )
+    if weighted and float(np.asarray(cells.w).sum()) <= 0:
+        raise DataError("sample_weight is zero everywhere; at least one weight must be > 0.")
+    atoms = None
+    if columns.y_score is not None:
+        sc = F.col(columns.y_score).cast("double").alias("fa_score")
+        aggs = [F.count(F.lit(1)).alias("fa_n")]
+        if weighted:
+            aggs.append(F.sum(F.col(w).cast("double")).alias("fa_w"))
+        a = _collect(df.groupBy(*sens, sc, F.col(columns.y_true).alias("fa_t")).agg(*aggs))
+        n_a = np.asarray(a["fa_n"], dtype=np.int64)
+        score = labels_of(
+            _array(a["fa_score"]),
+            argument=columns.show("y_score"),
+            rows=n_a,
+            column_name=columns.y_score,
+        )
+        a_true = _array(a["fa_t"])
+        if labels is not None:
+            a_true = labels.true(a_true)
+        atoms = Aggregates(
+            groups=_groups(a, columns),
+            n=n_a,
+            w=np.asarray(a["fa_w"], dtype=np.float64) if weighted else None,
+            y_true=a_true,
+            score=np.asarray(score, dtype=np.float64),
+        )
+    return classification_table(
+        cells,
+        atoms,
+        pos_label=pos_label,
+        task=resolved,
+        metrics=metrics,
+        missing_groups=missing_groups,
+        weighted=weighted,
+    )
+
+
+def _regression(
+    df: Any, F: Any, columns: Columns, sens: list[Any], missing_groups: Any, n_boot: int
+) -> CountTable:
+    from pyspark.sql import Window
+
+    w_col = columns.sample_weight
+    t = F.col(columns.y_true).cast("double")
+    p = F.col(columns.y_pred).cast("double")
+    wv = F.lit(1.0) if w_col is None else F.col(w_col).cast("double")
+    base = df.select(
+        *sens,
+        t.alias("fa_t"),
+        p.alias("fa_p"),
+        wv.alias("fa_wv"),
+        *([] if w_col is None else [F.col(w_col).alias("fa_wraw")]),
+    )
+    keys = [f"fa_s{j}" for j in range(len(sens))]
+    ft, fp, fw = F.col("fa_t"), F.col("fa_p"), F.col("fa_wv")
+    err = fp - ft
+
+    def count_if(cond: Any) -> Any:
+        return F.sum(F.when(cond, 1).otherwise(0))
+
+    aggs = [
+        F.count(F.lit(1)).alias("fa_n"),
+        count_if(ft.isNull()).alias("fa_t_null"),
+        count_if(fp.isNull()).alias("fa_p_null"),
+        count_if(
+            F.isnan(ft) | F.isnan(fp) | (F.abs(ft) == float("inf")) | (F.abs(fp) == float("inf"))
+        ).alias("fa_nonfinite"),
+        F.sum(fw).alias("fa_w"),
+        F.sum(fw * fp).alias("fa_wp"),
+        F.sum(fw * err).alias("fa_we"),
+        F.sum(fw * F.abs(err)).alias("fa_wa"),
+        F.sum(fw * err * err).alias("fa_ws"),
+        F.sum(fw * fw).alias("fa_w2"),
+    ]
+    if w_col is not None:
+        aggs += [
+            count_if(F.col("fa_wraw").isNull()).alias("fa_w_null"),
+            count_if(fw < 0).alias("fa_w_neg"),
+            count_if(F.isnan(fw) | (F.abs(fw) == float("inf"))).alias("fa_w_inf"),
+        ]
+    res = _collect(base.groupBy(*keys).agg(*aggs))
+    if not res["fa_n"]:
+        raise DataError("the Spark DataFrame has no rows.")
+    for key, argument, name in (
+        ("fa_t_null", "y_true", columns.y_true),
+        ("fa_p_null", "y_pred", columns.y_pred),
+    ):
+        count = int(sum(res[key]))
+        if count:
+            raise DataError(
+                f"{columns.show(argument)}: column {name!r} has {count} missing value(s) "
+                "(NULL); remove or fill those rows first."
+            )
+    if int(sum(res["fa_nonfinite"])):
+        raise DataError(
+            f"y_true or y_pred has {int(sum(res['fa_nonfinite']))} missing or infinite "
+            "value(s) (NaN/inf); remove them."
+        )
+    if w_col is not None:
+        _check_weights(res, w_col)
+    sums = np.column_stack(
+        [np.asarray(res[k], dtype=np.float64) for k in ("fa_w", "fa_wp", "fa_we", "fa_wa", "fa_ws")]
+    )
+    weighted = w_col is not None
+    if weighted and float(sums[:, 0].sum()) <= 0:
+        raise DataError("sample_weight is zero everywhere; at least one weight must be > 0.")
+    agg = Aggregates(
+        groups=_groups(res, columns),
+        n=np.asarray(res["fa_n"], dtype=np.int64),
+        w2=np.asarray(res["fa_w2"], dtype=np.float64) if weighted else None,
+        sums=sums,
+    )
+    reg_atoms = None
+    if n_boot > 0:
+        per_group = regression_per_group(n_boot, len(res["fa_n"]))
+        quantities = {
+            "prediction": fp,
+            "error": err,
+            "absolute_error": F.abs(err),
+            "squared_error": err * err,
+        }
+        reg_atoms = {}
+        for quantity, expr in quantities.items():
+            b = base.select(*keys, expr.alias("fa_q"), "fa_wv")
+            window = Window.partitionBy(*keys).orderBy("fa_q", "fa_wv")
+            size = Window.partitionBy(*keys)
+            r = b.withColumn("fa_rk", F.row_number().over(window) - 1).withColumn(
+                "fa_sz", F.count(F.lit(1)).over(size)
+            )
+            chunk = F.floor(
+                (F.col("fa_rk") * F.least(F.col("fa_sz"), F.lit(per_group))) / F.col("fa_sz")
+            ).cast("long")
+            ch = _collect(
+                r.groupBy(*keys, chunk.alias("fa_chunk")).agg(
+                    F.count(F.lit(1)).alias("fa_n"),
+                    F.sum("fa_wv").alias("fa_w"),
+                    F.sum(F.col("fa_wv") * F.col("fa_q")).alias("fa_wq"),
+                )
+            )
+            chunk_agg = Aggregates(
+                groups=_groups(ch, columns),
+                n=np.asarray(ch["fa_n"], dtype=np.int64),
+                sums=np.column_stack(
+                    [np.asarray(ch["fa_w"], np.float64), np.asarray(ch["fa_wq"], np.float64)]
+                ),
+            )
+            reg_atoms[quantity] = (chunk_agg, np.asarray(ch["fa_chunk"], dtype=np.int64))
+    return regression_table(
+        agg, missing_groups=missing_groups, weighted=weighted, reg_atoms=reg_atoms
+    )
+
+
+def spark_files_table(
+    data: list[str], columns: Columns, *, labels: Any, master: str | None
+) -> CountTable:
+    """Count files with Spark (the command's ``--engine spark``); text columns stay text."""
+    from fairaudit.metrics._engines._duckdb import SourceError, _format, _unzip, expand_paths
+
+    sql = import_optional("pyspark.sql", purpose="--engine spark")
+    files = expand_paths(data)
+    kinds = {_format(f) for f in files}
+    if len(kinds) != 1:
+        raise SourceError(f"the files mix formats {sorted(str(k) for k in kinds)}.")
+    kind = str(kinds.pop())
+    had_session = sql.SparkSession.getActiveSession() is not None
+    builder = sql.SparkSession.builder.appName("fairaudit")
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    scratch = tempfile.mkdtemp(prefix="fairaudit-spark-")
+    try:
+        if kind.endswith("+zip"):
+            files = [_unzip(f, scratch) for f in files]
+            kind = kind[:-4]
+        try:
+            if kind == "parquet":
+                schemas = {f: spark.read.parquet(f).columns for f in files[:100]}
+                df = spark.read.parquet(*files)
+            else:
+                sep = "\t" if kind == "tsv" else ","
+                for f in files:
+                    if os.path.getsize(f) == 0:
+                        raise SourceError(f"{f} is empty.")
+                reader = spark.read.option("header", True).option("sep", sep)
+                schemas = {f: reader.csv(f).columns for f in files[:100]}
+                df = reader.csv(files)
+        except SourceError:
+            raise
+        except Exception as exc:  # Spark raises its own analysis and Java errors
+            text = str(exc).strip().splitlines()
+            raise SourceError(
+                f"cannot read {files[0]} with Spark: {text[0] if text else type(exc).__name__}"
+            ) from exc
+        first = files[0]
+        for f, cols in schemas.items():
+            if set(cols) != set(schemas[first]):
+                raise SourceError(
+                    f"the files do not share one schema: {f!r} differs from {first!r}."
+                )
+        if columns.y_score is not None and columns.y_score in df.columns:
+            df = df.withColumn(columns.y_score, df[columns.y_score].cast("double"))
+        return spark_table(
+            df,
+            columns,
+            pos_label=1,
+            task="binary",
+            metrics=None,
+            missing_groups="error",
+            regression_n_boot=0,
+            labels=labels,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not had_session:
+            spark.stop()
