@@ -519,11 +519,20 @@ def _parse_comparison_rule(
             "data) or 'comparison' (model b against model a), not several."
         )
     name = raw["comparison"]
-    known = ["agreement", *METRIC_REGISTRY]
+    # the metrics a comparison can hold: those with a numerator and denominator of counts
+    known = [
+        "agreement",
+        *(
+            m
+            for m, d in METRIC_REGISTRY.items()
+            if getattr(d, "numerator", None) is not None
+            and getattr(d, "denominator", None) is not None
+        ),
+    ]
     if not isinstance(name, str) or name not in known:
         raise PolicyError(
-            f"{where}: key 'comparison': unknown {name!r}.{_suggest(str(name), known)} Use "
-            "'agreement' or a count metric of the comparison (e.g. selection_rate)."
+            f"{where}: key 'comparison': {name!r} is not 'agreement' or a metric a comparison "
+            f"computes.{_suggest(str(name), known)} Choose one of: {', '.join(known)}."
         )
     why = "a comparison rule (it compares model b with model a in every group)"
     _refuse(raw, ("reference_group", "method", "sensitive_feature", "compare"), where, why)

@@ -238,6 +238,7 @@ def test_metric_not_compared_is_an_error(data):
     ("rule", "words"),
     [
         ({"id": "c", "comparison": "selection_rat", "max": 0.1}, ["'c'", "Did you mean"]),
+        ({"id": "c", "comparison": "auc", "max": 0.1}, ["'c'", "'comparison'", "accuracy"]),
         ({"id": "c", "comparison": "selection_rate", "min": 0.1}, ["'c'", "'min'"]),
         ({"id": "c", "comparison": "selection_rate"}, ["'c'", "'max'", "equivalent"]),
         ({"id": "c", "comparison": "selection_rate", "max": -1}, ["'c'", "impossible"]),
