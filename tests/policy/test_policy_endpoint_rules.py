@@ -332,3 +332,18 @@ def test_new_rules_round_trip_through_to_dict():
     again = fa.Policy.from_dict({k: body[k] for k in ("version", "name", "rules")})
     assert again.rules == p.rules
     assert again.sha256 == p.sha256
+
+
+def test_assert_policy_takes_several_results(flip, comparison):
+    from fairaudit.testing import assert_policy
+
+    rules = {
+        "version": 1,
+        "rules": [
+            {"id": "f", "metric": "flip_rate", "max": 0.9},
+            {"id": "a", "comparison": "agreement", "min": 0.5},
+        ],
+    }
+    assert assert_policy(rules, flip, comparison).passed
+    with pytest.raises(AssertionError, match=r"ERROR a \[\]"):
+        assert_policy(rules, flip)
