@@ -10,6 +10,8 @@
                    [--json PATH] [--junit PATH] [--format text|json] [--quiet]
     fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
                       [--tolerance T] [--policy PATH] [--junit PATH]
+    fairaudit compare DATA --target COL --endpoint-a URL --endpoint-b URL --sensitive COL...
+                      [--endpoint-a-config YAML] [--endpoint-b-config YAML] [--features COL...]
                    [--score-a COL --score-b COL] [--tolerance T] [--n-boot N] [--seed N]
                    [--report PATH] [--json PATH]
     fairaudit validate-policy PATH
@@ -218,8 +220,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
     comp.add_argument("--target", required=True, metavar="COL", help="true labels column")
-    comp.add_argument("--prediction-a", required=True, metavar="COL", help="labels of model a")
-    comp.add_argument("--prediction-b", required=True, metavar="COL", help="labels of model b")
+    comp.add_argument("--prediction-a", metavar="COL", help="labels of model a")
+    comp.add_argument("--prediction-b", metavar="COL", help="labels of model b")
+    for side in ("a", "b"):
+        comp.add_argument(
+            f"--endpoint-{side}", metavar="URL", help=f"model {side} behind an HTTP endpoint"
+        )
+        comp.add_argument(
+            f"--endpoint-{side}-config", metavar="PATH", help=f"YAML options of --endpoint-{side}"
+        )
+    comp.add_argument(
+        "--features", nargs="+", metavar="COL", help="with --endpoint-a/b: the columns to send"
+    )
+    comp.add_argument(
+        "--exclude", nargs="+", metavar="COL", help="with --endpoint-a/b: columns not to send"
+    )
     comp.add_argument("--score-a", metavar="COL", help="scores of model a")
     comp.add_argument("--score-b", metavar="COL", help="scores of model b")
     comp.add_argument("--sensitive", required=True, nargs="+", metavar="COL")
@@ -767,9 +782,12 @@ def _print_summary(
 def _compare(args: argparse.Namespace, out: TextIO) -> int:
     import fairaudit as fa
 
+    _check_compare_sources(args)
     frame = _read_table(args.data, list(args.sensitive))
     for option, column in (
         ("--target", args.target),
+        *(("--features", c) for c in args.features or ()),
+        *(("--exclude", c) for c in args.exclude or ()),
         ("--prediction-a", args.prediction_a),
         ("--prediction-b", args.prediction_b),
         ("--score-a", args.score_a),
@@ -791,20 +809,75 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         from fairaudit.policy._gate import comparison_metrics
 
         metrics = comparison_metrics(policy, args.metrics)
+    common: dict[str, Any] = {
+        "sensitive_features": frame[list(args.sensitive)],
+        "metrics": metrics,
+        "pos_label": pos_label,
+        "n_boot": args.n_boot,
+        "tolerance": args.tolerance,
+        "confidence": args.confidence,
+        "random_state": args.seed,
+    }
+    if args.endpoint_a:
+        from fairaudit._endpoint import endpoint_from_config
+
+        if args.features:
+            features = list(args.features)
+        else:
+            skip = {args.target, *args.sensitive, *(args.exclude or ())}
+            features = [c for c in frame.columns if c not in skip]
+        if not features:
+            raise _UsageError("--endpoint-a/b: no feature columns are left to send.")
+        model_a = endpoint_from_config(args.endpoint_a, args.endpoint_a_config)
+        model_b = endpoint_from_config(args.endpoint_b, args.endpoint_b_config)
+        result = fa.compare(model_a, model_b, frame[features], frame[args.target], **common)
+        return _compare_finish(args, out, result, policy)
     result = fa.compare_predictions(
         frame[args.target],
         frame[args.prediction_a],
         frame[args.prediction_b],
-        sensitive_features=frame[list(args.sensitive)],
         score_a=frame[args.score_a] if args.score_a else None,
         score_b=frame[args.score_b] if args.score_b else None,
-        metrics=metrics,
-        pos_label=pos_label,
-        n_boot=args.n_boot,
-        tolerance=args.tolerance,
-        confidence=args.confidence,
-        random_state=args.seed,
+        **common,
     )
+    return _compare_finish(args, out, result, policy)
+
+
+def _check_compare_sources(args: argparse.Namespace) -> None:
+    """Each model is a prediction column or an endpoint, both of the same kind."""
+    columns = (args.prediction_a, args.prediction_b)
+    urls = (args.endpoint_a, args.endpoint_b)
+    if any(urls) and any(columns):
+        raise _UsageError(
+            "give --prediction-a and --prediction-b (two columns) or --endpoint-a and "
+            "--endpoint-b (two endpoints), not a mix."
+        )
+    if any(urls):
+        if not all(urls):
+            raise _UsageError("--endpoint-a and --endpoint-b: give both.")
+        if args.score_a or args.score_b:
+            raise _UsageError(
+                "--score-a/--score-b name columns of DATA; with endpoints the scores come "
+                "from them (set score: in --endpoint-a-config / --endpoint-b-config)."
+            )
+        return
+    if not all(columns):
+        raise _UsageError(
+            "give --prediction-a and --prediction-b (two prediction columns of DATA), or "
+            "--endpoint-a and --endpoint-b."
+        )
+    extra = (args.endpoint_a_config, args.endpoint_b_config, args.features, args.exclude)
+    if any(extra):
+        raise _UsageError(
+            "--endpoint-a-config, --endpoint-b-config, --features and --exclude need "
+            "--endpoint-a and --endpoint-b."
+        )
+
+
+def _compare_finish(args: argparse.Namespace, out: TextIO, result: Any, policy: Any) -> int:
+    """Report, policy check and exit status of ``fairaudit compare``."""
+    import fairaudit as fa
+
     report = fa.Report(title="Model comparison", inputs={"data file": args.data})
     outcome = None
     if policy is not None:
