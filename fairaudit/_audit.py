@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._provenance import sha256_frame
-from fairaudit._validation import as_frame
+from fairaudit._validation import align_on_index, as_frame
 from fairaudit.exceptions import DataError
 from fairaudit.metrics import GroupMetrics, group_metrics
 
@@ -50,7 +50,10 @@ def audit(
     X : array-like or DataFrame of shape (n_samples, n_features)
         The inputs, passed to the model unchanged.
     y_true : array-like of shape (n_samples,)
-        True labels.
+        True labels. pandas inputs (``X``, ``y_true``, ``sensitive_features``,
+        ``sample_weight``) are paired on their index labels, in ``X``'s row order; an index
+        holding other labels is refused, and arrays and lists pair by position (see
+        "Inputs" in the group metrics guide).
     sensitive_features : str, list of str, array-like or DataFrame
         Group membership. A column name or a list of column names selects those columns of
         ``X`` (when ``X`` is a DataFrame; the model still sees them); anything else is used as
@@ -115,7 +118,13 @@ min_group_size, missing_groups, random_state
                 f"sensitive_features names columns {absent} that X does not have; X has "
                 f"{list(X.columns)[:10]}."
             )
-        sensitive_features = X[names].reset_index(drop=True)
+        sensitive_features = X[names]
+    # pandas inputs are paired on their index labels (in X's row order), arrays by position
+    aligned = align_on_index(
+        X=X, y_true=y_true, sensitive_features=sensitive_features, sample_weight=sample_weight
+    )
+    y_true, sensitive_features = aligned["y_true"], aligned["sensitive_features"]
+    sample_weight = aligned["sample_weight"]
     wrapped = wrap(model, response_method=response_method, pos_label=pos_label)
     y_pred = wrapped.predict(X)
     y_score = None

@@ -9,13 +9,39 @@ format), ``to_dict()`` (JSON-safe; it carries a ``"kind"`` key naming the result
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultMixin", "get_axes", "json_safe"]
+__all__ = ["ResultMixin", "get_axes", "json_safe", "plot_text"]
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+# control characters: no glyph in any font, and not allowed in the SVG the report inlines
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plot_text(text: Any) -> str:
+    r"""Return user text (a group, feature, word or rule name) safe to show in a matplotlib plot.
+
+    Matplotlib reads text between two ``$`` as mathtext: a group named ``income $\frac$``
+    makes the plot fail when it is drawn, and ``$x$`` prints as math. Every ``$`` is escaped
+    (``\$``), which matplotlib draws as a plain dollar sign. Control characters (no glyph in
+    any font, and not allowed in the SVG a report inlines) are shown as their code, ``\x1b``.
+
+    Examples
+    --------
+    >>> plot_text("income $\\frac$")
+    'income \\$\\frac\\$'
+    >>> plot_text("esc\x1b")
+    'esc\\x1b'
+    >>> plot_text(("a", 1))
+    "('a', 1)"
+    """
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return _UNESCAPED_DOLLAR.sub(r"\\$", text)
 
 
 def json_safe(obj: Any) -> Any:

@@ -15,11 +15,13 @@ import pandas as pd
 from fairaudit.exceptions import DataError, MissingValueError
 
 __all__ = [
+    "align_on_index",
     "as_1d",
     "as_frame",
     "as_generator",
     "check_consistent_length",
     "check_no_missing",
+    "check_one_label_type",
     "check_sample_weight",
     "find_missing",
     "format_values",
@@ -50,6 +52,19 @@ def _from_foreign(x: Any) -> Any:
     if module.startswith("pyarrow"):
         return x.to_pandas()
     return x
+
+
+def _mixed_scalars(values: Sequence[Any]) -> bool:
+    """Whether a list holds strings beside non-strings, or booleans beside numbers."""
+    kinds = {
+        "str"
+        if isinstance(v, str | bytes)
+        else "bool"
+        if isinstance(v, bool | np.bool_)
+        else "other"
+        for v in values
+    }
+    return len(kinds) > 1
 
 
 def as_1d(x: Any, *, name: str) -> pd.Series:
@@ -98,6 +113,10 @@ def as_1d(x: Any, *, name: str) -> pd.Series:
         return out
     try:
         arr = np.asarray(x)
+        if isinstance(x, list | tuple) and arr.dtype.kind in "USibf" and _mixed_scalars(x):
+            # numpy would turn [1, "a"] into strings and [True, 2] into integers: keep the
+            # values as given, so that the checks downstream see what the caller passed
+            arr = np.asarray(x, dtype=object)
     except Exception as exc:  # numpy raises several types for ragged input
         raise TypeError(
             f"{name} must be array-like of shape (n_samples,), got {type(x).__name__}."
@@ -160,6 +179,60 @@ def check_consistent_length(**arrays: Any) -> int:
                 f"{arg} has {n} rows but {ref_name} has {ref_len}; pass one row per sample."
             )
     return ref_len
+
+
+# what pandas.api.types.infer_dtype answers for a column holding values of several types
+_MIXED_KINDS = frozenset({"mixed", "mixed-integer", "mixed-integer-float", "unknown-array"})
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        return "int"
+    if isinstance(value, float | np.floating):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+def check_one_label_type(values: pd.Series | pd.Index, *, name: Any) -> None:
+    """Refuse a sensitive feature whose labels are of several types (``1`` and ``"1"``).
+
+    The rule, everywhere groups are labelled: one sensitive feature, one type of label. Mixed
+    types either collide (``1``, ``True`` and ``1.0`` are equal as dictionary keys, so they
+    would merge into one group) or print the same (``1`` and ``"1"`` would be two groups shown
+    as "1" in every report and policy); neither can be told apart downstream, so the caller
+    casts the column first. Missing values are not labels and are left to ``missing_groups``.
+
+    Examples
+    --------
+    >>> check_one_label_type(pd.Series(["a", "b", None]), name="race")
+    >>> check_one_label_type(pd.Series([1, "1", True], dtype=object), name="race")
+    Traceback (most recent call last):
+    ...
+    fairaudit.exceptions.DataError: sensitive feature 'race' mixes label types (bool [True]; int [1]; str ['1']); labels such as 1 and '1' would print alike and 1, True and 1.0 would merge into one group. Cast the column to one type first, e.g. .astype(str).
+    """
+    if values.dtype != object:
+        return  # a typed column (categories: checked on the categories) holds one type
+    if pd.api.types.infer_dtype(values, skipna=True) not in _MIXED_KINDS:
+        return
+    present = pd.Series(np.asarray(values, dtype=object))
+    present = present[present.notna()]
+    kinds = present.map(_kind)  # a Python pass, on a column already known to be mixed
+    if kinds.nunique() < 2:
+        return  # e.g. tuples, or one class of objects
+    # 1, True and 1.0 are one key to pd.unique: collect the distinct values kind by kind
+    parts = "; ".join(
+        f"{kind} {format_values(pd.unique(present[kinds == kind]).tolist())}"
+        for kind in sorted(kinds.unique())
+    )
+    raise DataError(
+        f"sensitive feature {name!r} mixes label types ({parts}); labels such as 1 and '1' "
+        "would print alike and 1, True and 1.0 would merge into one group. Cast the column to "
+        "one type first, e.g. .astype(str)."
+    )
 
 
 def find_missing(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -237,3 +310,118 @@ def as_generator(random_state: int | np.random.Generator | None) -> np.random.Ge
         "random_state must be None, an int or a numpy.random.Generator, "
         f"got {type(random_state).__name__}."
     )
+
+
+def _pandas_parts(name: str, value: Any) -> list[tuple[str, pd.Series | pd.DataFrame]]:
+    if isinstance(value, pd.Series | pd.DataFrame):
+        return [(name, value)]
+    if isinstance(value, dict):
+        return [(f"{name}[{key!r}]", v) for key, v in value.items() if isinstance(v, pd.Series)]
+    return []
+
+
+def _is_positional(value: Any) -> bool:
+    """Tell whether the input is an array-like paired by position (not None, pandas, a scalar)."""
+    if value is None or isinstance(value, pd.Series | pd.DataFrame | str | bytes):
+        return False
+    if isinstance(value, dict):
+        return any(not isinstance(v, pd.Series) for v in value.values())
+    return hasattr(value, "__len__")
+
+
+def align_on_index(**inputs: Any) -> dict[str, Any]:
+    """Pair pandas inputs by their index labels; arrays and lists by position.
+
+    The rule of every public function that takes several per-row inputs (``X``, ``y_true``,
+    ``y_pred``, ``y_score``, ``sample_weight``, ``sensitive_features``, ...):
+
+    - pandas Series and DataFrames (and the Series of a dict of columns) whose indexes hold the
+      same labels are paired on those labels: when the order differs they are reordered to the
+      row order of the first pandas input, in argument order;
+    - pandas inputs whose indexes hold different labels, or repeat a label, are refused
+      (:class:`~fairaudit.exceptions.DataError`): pairing them by position would silently pair
+      unrelated rows;
+    - numpy arrays, lists and other array-likes have no labels and pair by position. When the
+      pandas inputs need reordering, such an input is ambiguous (in which order are its rows?),
+      so that is refused too.
+
+    Inputs of different lengths are returned as given, for the length check that follows to
+    name them.
+
+    Parameters
+    ----------
+    **inputs
+        The per-row inputs by argument name, in argument order; ``None`` values are skipped.
+
+    Returns
+    -------
+    dict
+        The same names, pandas inputs reordered where needed, everything else unchanged.
+
+    Examples
+    --------
+    >>> y_true = pd.Series([1, 0], index=["a", "b"])
+    >>> y_pred = pd.Series([0, 1], index=["b", "a"])
+    >>> align_on_index(y_true=y_true, y_pred=y_pred)["y_pred"].tolist()
+    [1, 0]
+    >>> align_on_index(y_true=y_true, y_pred=pd.Series([0, 1]))
+    Traceback (most recent call last):
+    ...
+    fairaudit.exceptions.DataError: y_pred and y_true are pandas objects whose indexes hold different labels (e.g. 0 and 1 in y_pred are not in y_true); pairing them by position would pair unrelated rows. Give them the same index, or pass .to_numpy() (or .reset_index(drop=True)) to pair them by position.
+    """
+    parts = [part for name, value in inputs.items() for part in _pandas_parts(name, value)]
+    if len(parts) < 2:
+        return dict(inputs)
+    ref_name, ref = parts[0]
+    ref_index = ref.index
+    if any(len(obj) != len(ref) for _, obj in parts):
+        return dict(inputs)  # the length check names them
+    reorder: dict[str, np.ndarray] = {}
+    for name, obj in parts[1:]:
+        index = obj.index
+        if index.equals(ref_index):
+            continue
+        duplicated = [n for n, ix in ((ref_name, ref_index), (name, index)) if not ix.is_unique]
+        if duplicated:
+            raise DataError(
+                f"{name} and {ref_name} have pandas indexes in a different order, and "
+                f"{' and '.join(duplicated)} repeats index labels, so their rows cannot be "
+                "paired by label. Give them the same index, or pass .to_numpy() (or "
+                ".reset_index(drop=True)) to pair them by position."
+            )
+        positions = index.get_indexer(ref_index)
+        if (positions < 0).any():
+            absent = index[~index.isin(ref_index)]
+            shown = " and ".join(repr(_scalar(v)) for v in absent[:2])
+            raise DataError(
+                f"{name} and {ref_name} are pandas objects whose indexes hold different labels "
+                f"(e.g. {shown} in {name} are not in {ref_name}); pairing them by position "
+                "would pair unrelated rows. Give them the same index, or pass .to_numpy() (or "
+                ".reset_index(drop=True)) to pair them by position."
+            )
+        reorder[name] = positions
+    if not reorder:
+        return dict(inputs)
+    positional = [name for name, value in inputs.items() if _is_positional(value)]
+    if positional:
+        moved = ", ".join(reorder)
+        raise DataError(
+            f"{moved} and {ref_name} hold the same index labels in a different order, but "
+            f"{', '.join(positional)} has no index to pair on (numpy array or list). Pass "
+            f"{', '.join(positional)} as a pandas object with the index of its rows, or put all "
+            "inputs in one row order first (e.g. .loc[y_true.index])."
+        )
+    out = dict(inputs)
+    for name, value in inputs.items():
+        if isinstance(value, pd.Series | pd.DataFrame) and name in reorder:
+            out[name] = value.iloc[reorder[name]]
+        elif isinstance(value, dict):
+            out[name] = {
+                key: v.iloc[reorder[f"{name}[{key!r}]"]] if f"{name}[{key!r}]" in reorder else v
+                for key, v in value.items()
+            }
+    return out
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -7,7 +7,7 @@
                    --sensitive COL [COL ...]
                    [--pos-label VALUE] [--metrics NAME ...] [--n-boot N] [--seed N]
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
-                   [--json PATH] [--junit PATH] [--format text|json] [--quiet]
+                   [--json PATH] [--junit PATH] [--follow-symlinks] [--format text|json] [--quiet]
     fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
                       [--tolerance T] [--policy PATH] [--junit PATH]
     fairaudit compare DATA --target COL --endpoint-a URL --endpoint-b URL --sensitive COL...
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -180,6 +181,12 @@ def _build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", metavar="PATH", help="write the report as JSON")
     audit.add_argument(
         "--junit", metavar="PATH", help="write the policy checks as JUnit XML (needs --policy)"
+    )
+    audit.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="write --report/--json/--junit through a symbolic link to its target (refused by "
+        "default)",
     )
     audit.add_argument("--title", default="Fairness audit", help="report title")
     audit.add_argument(
@@ -416,6 +423,8 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     import pandas as pd
 
     from fairaudit._validation import find_missing, format_values
+    from fairaudit.exceptions import DataError
+    from fairaudit.metrics._engines._labels import check_prediction_labels
 
     for option, column in (("--target", args.target), ("--prediction", args.prediction)):
         rows = find_missing(frame[column])
@@ -461,6 +470,17 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
         )
     # one-vs-rest: the positive class against every other value
     pred_pos = _parse_label(args.pos_label, pred_values)
+    try:
+        check_prediction_labels(
+            args.pos_label,
+            target_values,
+            pred_values,
+            [] if pred_pos is None else [pred_pos],
+            args.target,
+            args.prediction,
+        )
+    except DataError as exc:
+        raise _UsageError(str(exc)) from None
     return (y_true == pos).astype(int), (y_pred == pred_pos).astype(int), 1
 
 
@@ -493,6 +513,12 @@ def _check_options(args: argparse.Namespace) -> None:
         value = getattr(args, option)
         if value is not None and Path(value).is_dir():
             raise _UsageError(f"--{option}: {value} is a directory; give a file name.")
+        if value is not None and Path(value).is_symlink() and not args.follow_symlinks:
+            raise _UsageError(
+                f"--{option}: {value} is a symbolic link (to {os.readlink(value)}); outputs are "
+                "not written through links. Remove it, give another path, or pass "
+                "--follow-symlinks."
+            )
     if args.report and Path(args.report).suffix.lower() not in (".html", ".htm", ".md", ".json"):
         raise _UsageError(f"--report: use a .html, .md or .json file name, got {args.report!r}.")
 
@@ -685,16 +711,19 @@ def _emit(
     outcome: Any,
 ) -> int:
     """Write the report files and the summary; the exit status from the policy outcome."""
+    from fairaudit._files import write_text_atomic
+
     written = []
     if args.report:
         _progress(args, err, f"writing {args.report}")
-        written.append(str(report.save(args.report)))
+        written.append(str(report.save(args.report, follow_symlinks=args.follow_symlinks)))
     if args.json:
-        written.append(str(report.save(args.json, format="json")))
+        saved = report.save(args.json, format="json", follow_symlinks=args.follow_symlinks)
+        written.append(str(saved))
     if args.junit and outcome is not None:
-        path = Path(args.junit)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(outcome.to_junit(), encoding="utf-8", newline="\n")
+        path = write_text_atomic(
+            args.junit, outcome.to_junit(), follow_symlinks=args.follow_symlinks, argument="--junit"
+        )
         written.append(str(path))
 
     if args.format == "json":

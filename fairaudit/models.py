@@ -39,6 +39,10 @@ Task = Literal["binary", "multiclass", "regression"]
 ModelKind = Literal["sklearn", "torch", "callable", "predictor", "endpoint"]
 
 _RESPONSE_METHODS = ("auto", "predict", "predict_proba", "decision_function")
+# predict_proba output: how far outside [0, 1], and how far from summing to 1, float32 rounding
+# of a softmax can take it
+_PROBA_ATOL = 1e-6
+_PROBA_SUM_ATOL = 1e-4
 _TASKS = ("binary", "multiclass", "regression")
 _TORCH_DEFAULT_BATCH = 4096
 
@@ -446,8 +450,12 @@ class WrappedModel:
                     f"{self._name}.{method} returned shape {out.shape}; expected ({n}, "
                     f"{len(classes)}), one column per class {_format_values(classes)}."
                 )
+            if proba:
+                self._check_probabilities(out, method)
             return out
         # binary
+        if proba and (out.ndim == 1 or out.shape[1] == 2):
+            self._check_probabilities(out, method)
         positive_first = classes[0] == self._pos_label
         if out.ndim == 1:
             if positive_first:
@@ -463,6 +471,36 @@ class WrappedModel:
         # two decision values or logits: their difference orders the positive class
         diff = out[:, 1] - out[:, 0]
         return -diff if positive_first else diff
+
+    def _check_probabilities(self, out: np.ndarray, method: str) -> None:
+        """Refuse probabilities outside [0, 1], or rows of class probabilities not summing to 1.
+
+        A probability of -3 or 5 would otherwise be thresholded at 0.5 and binned for the AUC
+        and the calibration error as if it were one; the tolerances allow float32 rounding.
+        """
+        outside = np.asarray((out < -_PROBA_ATOL) | (out > 1.0 + _PROBA_ATOL))
+        rows = np.flatnonzero(outside.any(axis=1) if outside.ndim > 1 else outside)
+        if rows.size:
+            shown = _format_values([np.round(out[r], 6).tolist() for r in rows[:5]])
+            raise _ModelError(
+                f"{self._name}.{method} returned values outside [0, 1] for {rows.size} row(s), "
+                f"at positions {_format_values(rows)}: {shown}. They are not probabilities: "
+                "fix the model, or wrap it with response_method='decision_function' if they are "
+                "scores on another scale."
+            )
+        if out.ndim == 2 and out.shape[1] > 1:
+            sums = out.sum(axis=1)
+            rows = np.flatnonzero(np.abs(sums - 1.0) > _PROBA_SUM_ATOL)
+            if rows.size:
+                shown = _format_values(
+                    [f"{np.round(out[r], 6).tolist()} (sum {sums[r]:.6g})" for r in rows[:5]]
+                )
+                raise _ModelError(
+                    f"{self._name}.{method} returned rows of class probabilities that do not "
+                    f"sum to 1 for {rows.size} row(s), at positions {_format_values(rows)}: "
+                    f"{shown}. Fix the model (e.g. normalize its output), or wrap it with "
+                    "response_method='decision_function' if the columns are scores."
+                )
 
     def _settle_classes(self, n_columns: int, method: str, shape: tuple[int, ...]) -> None:
         if self._task is None and n_columns > 2:

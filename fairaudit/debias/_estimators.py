@@ -16,9 +16,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairaudit._optional import import_optional
 from fairaudit._validation import (
+    align_on_index,
     as_1d,
     as_generator,
     check_consistent_length,
+    check_one_label_type,
     check_sample_weight,
     format_values,
 )
@@ -102,6 +104,12 @@ def _backend(purpose: str) -> ModuleType:
     return importlib.import_module("fairaudit.debias._fit")
 
 
+def _aligned(X: Any, y: Any, sensitive_features: Any) -> tuple[Any, Any, Any]:
+    """Pair pandas X, y and z on their index labels (see ``align_on_index``)."""
+    out = align_on_index(X=X, y=y, sensitive_features=sensitive_features)
+    return out["X"], out["y"], out["sensitive_features"]
+
+
 def _or_auto(name: str) -> str:
     return " or 'auto'" if name in ("alpha", "adversary_steps") else ""
 
@@ -161,6 +169,7 @@ def encode_sensitive(sensitive_features: Any, n_samples: int) -> tuple[np.ndarra
             f"sensitive_features has {missing.size} missing value(s) at rows "
             f"{format_values(missing)}; remove those rows or give them a level of their own."
         )
+    check_one_label_type(z, name="sensitive_features")
     if pd.api.types.is_float_dtype(z.dtype):
         values = z.to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():
@@ -635,6 +644,7 @@ default="demographic_parity"
                 "adversary_input must be 'zhang_y', 'zhang' or 'concat', "
                 f"got {self.adversary_input!r}."
             )
+        X, y, sensitive_features = _aligned(X, y, sensitive_features)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes = np.unique(y)
@@ -805,6 +815,7 @@ sensitive_levels_, n_features_in_, feature_names_in_, alpha_, adversary_steps_
             ``self``, fitted.
         """
         self._check_params()
+        X, y, sensitive_features = _aligned(X, y, sensitive_features)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
         if type_of_target(y) in ("multiclass-multioutput", "continuous-multioutput"):
             raise DataError("y must be 1-dimensional; pass one target value per row.")

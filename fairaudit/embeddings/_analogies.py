@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 from fairaudit.embeddings._vectors import AnalogyMethod, CasePolicy, WordVectors
 
 __all__ = ["AnalogyResult", "analogies"]
@@ -75,7 +75,7 @@ class AnalogyResult(ResultMixin):
         """Horizontal bars of the best answer's score per query."""
         ax = get_axes(ax)
         best = self.table[self.table["rank"] == 1]
-        labels = [f"{r.a}:{r.b} :: {r.c}:{r.answer}" for r in best.itertuples()]
+        labels = [plot_text(f"{r.a}:{r.b} :: {r.c}:{r.answer}") for r in best.itertuples()]
         ax.barh(labels, best["score"])
         ax.invert_yaxis()
         ax.set_xlabel(f"{self.method} score")

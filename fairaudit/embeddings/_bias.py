@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 from fairaudit.embeddings._vectors import CasePolicy, MissingPolicy, WordVectors
 from fairaudit.exceptions import DataError, DatasetWarning
 
@@ -113,7 +113,7 @@ class BiasDirection(ResultMixin):
         ax.bar(frame["component"], frame["explained_variance_ratio"])
         ax.set_xlabel("principal component")
         ax.set_ylabel("explained variance ratio")
-        ax.set_title(f"{self.positive_end} - {self.negative_end} pairs ({self.method})")
+        ax.set_title(plot_text(f"{self.positive_end} - {self.negative_end} pairs ({self.method})"))
         return ax
 
 
@@ -414,10 +414,13 @@ class DirectBias(ResultMixin):
         ).drop_duplicates("word")
         frame = frame.sort_values("projection")
         colors = ["tab:orange" if v > 0 else "tab:blue" for v in frame["projection"]]
-        ax.barh(frame["word"], frame["projection"], color=colors)
+        ax.barh([plot_text(w) for w in frame["word"]], frame["projection"], color=colors)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlabel(
-            f"cos(w, g): <- {self.negative_end or 'negative'}   {self.positive_end or 'positive'} ->"
+            plot_text(
+                f"cos(w, g): <- {self.negative_end or 'negative'}   "
+                f"{self.positive_end or 'positive'} ->"
+            )
         )
         ax.set_title(f"Direct bias {self.value:.3f}")
         return ax

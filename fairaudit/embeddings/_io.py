@@ -5,15 +5,17 @@ Binary and text files may be gzip-compressed (``.gz`` suffix).
 Each reader returns ``(words, vectors)`` with the words in file order (for word2vec files that
 is frequency order) and a float32 matrix. A truncated or malformed file raises
 :class:`~fairaudit.exceptions.DatasetFileError` naming the file and the byte offset (binary) or
-line number (text) where reading failed.
+line number (text) where reading failed; a header is checked against the file's size before
+anything is allocated.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import logging
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -73,6 +75,16 @@ def read_word2vec_binary(path: Path, *, limit: int | None = None) -> tuple[list[
     if limit is not None:
         n = min(n, limit)
     row_bytes = 4 * dim
+    # check the header against the file before allocating: a 100-byte file announcing
+    # 1e8 x 300 would otherwise ask for 112 GiB (each entry: a word, a space and its vector)
+    available = len(data) - end_header - 1
+    needed = n * (row_bytes + 1)
+    if needed > available:
+        raise DatasetFileError(
+            f"{path}: the header announces {n:,} words of dimension {dim:,}, which need at "
+            f"least {needed:,} bytes, but the file holds {available:,} after the header. The "
+            "header is wrong or the file is truncated."
+        )
     words: list[str] = []
     vectors = np.empty((n, dim), dtype=np.float32)
     pos = end_header + 1
@@ -114,10 +126,17 @@ def read_text(
     rows: list[np.ndarray] = []
     dim: int | None = None
     n_expected: int | None = None
-    with io.TextIOWrapper(_open_binary(path), encoding="utf-8", newline="\n") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    with _open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetFileError(
+                    f"{path}, line {lineno}: not valid UTF-8 ({exc.reason} at byte "
+                    f"{exc.start} of the line); re-encode the file as UTF-8."
+                ) from exc
             if lineno == 1 and header:
-                n_expected, dim = _parse_header(line.encode(), path)
+                n_expected, dim = _parse_header(raw, path)
                 continue
             line = line.rstrip("\n").rstrip(" ")
             if not line:
@@ -155,17 +174,38 @@ def read_text(
 def read_npz(path: Path) -> tuple[list[str], np.ndarray]:
     """Read fairaudit's ``.npz`` (arrays ``words`` and ``vectors``; no pickle)."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = {"words", "vectors"} - set(archive.files)
-            if missing:
+        # np.load would return a bare array for a .npy file, and leaks its file handle when
+        # the zip directory is corrupt: open the file here and check the zip magic first
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+            fh.seek(0)
+            if magic != b"PK\x03\x04":
                 raise DatasetFileError(
-                    f"{path}: expected arrays 'words' and 'vectors', missing {sorted(missing)}."
+                    f"{path}: not a .npz archive (it does not start as a zip file"
+                    + ("; it is a single .npy array" if magic == b"\x93NUM" else "")
+                    + "); write one with WordVectors.save."
                 )
-            words = [str(w) for w in archive["words"].tolist()]
-            vectors = archive["vectors"].astype(np.float32)
-    except (OSError, ValueError, EOFError) as exc:
-        if isinstance(exc, DatasetFileError):
-            raise
+            with np.load(fh, allow_pickle=False) as archive:
+                missing = {"words", "vectors"} - set(archive.files)
+                if missing:
+                    raise DatasetFileError(
+                        f"{path}: expected arrays 'words' and 'vectors', missing {sorted(missing)}."
+                    )
+                raw_words, raw_vectors = archive["words"], archive["vectors"]
+                if raw_words.ndim != 1 or raw_vectors.ndim != 2:
+                    raise DatasetFileError(
+                        f"{path}: 'words' must be 1-D and 'vectors' 2-D, got shapes "
+                        f"{raw_words.shape} and {raw_vectors.shape}."
+                    )
+                if raw_vectors.shape[0] != raw_words.shape[0]:
+                    raise DatasetFileError(
+                        f"{path}: {raw_words.shape[0]} words but {raw_vectors.shape[0]} vectors."
+                    )
+                words = [str(w) for w in raw_words.tolist()]
+                vectors = raw_vectors.astype(np.float32)
+    except DatasetFileError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         raise DatasetFileError(f"{path}: not a readable .npz archive ({exc}).") from exc
     return words, vectors
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +15,13 @@ import numpy as np
 
 from fairaudit._validation import format_values
 from fairaudit.embeddings import _io
-from fairaudit.exceptions import DataError, DatasetFileError, DatasetWarning, MissingValueError
+from fairaudit.exceptions import (
+    DataError,
+    DatasetFileError,
+    DatasetWarning,
+    FairauditError,
+    MissingValueError,
+)
 
 __all__ = ["OutOfVocabularyError", "OutOfVocabularyWarning", "WordVectors"]
 
@@ -213,17 +221,40 @@ class WordVectors:
             raise ValueError(f"format must be one of {_io.FORMATS} or None, got {format!r}.")
         if limit is not None and (not isinstance(limit, int | np.integer) or limit < 1):
             raise ValueError(f"limit must be a positive int or None, got {limit!r}.")
-        fmt = format or _io.detect_format(p)
-        if fmt == "word2vec":
-            words, vectors = _io.read_word2vec_binary(p, limit=limit)
-        elif fmt == "npz":
-            words, vectors = _io.read_npz(p)
-            if limit is not None:
-                words, vectors = words[:limit], vectors[:limit]
-        else:
-            words, vectors = _io.read_text(p, header=fmt == "word2vec_text", limit=limit)
-        logger.info("read %d vectors of dimension %d from %s", len(words), vectors.shape[1], p)
-        return cls(words, vectors)
+        fmt: str = format or "the guessed format"
+        try:
+            fmt = format or _io.detect_format(p)
+            if fmt == "word2vec":
+                words, vectors = _io.read_word2vec_binary(p, limit=limit)
+            elif fmt == "npz":
+                words, vectors = _io.read_npz(p)
+                if limit is not None:
+                    words, vectors = words[:limit], vectors[:limit]
+            else:
+                words, vectors = _io.read_text(p, header=fmt == "word2vec_text", limit=limit)
+            logger.info("read %d vectors of dimension %d from %s", len(words), vectors.shape[1], p)
+            return cls(words, vectors)
+        except FairauditError as exc:
+            if isinstance(exc, DatasetFileError):
+                raise
+            # the vectors are unusable (zero, NaN, duplicated words): a property of the file
+            raise DatasetFileError(f"{p}: {exc}") from exc
+        except (
+            UnicodeDecodeError,
+            EOFError,
+            OSError,
+            zipfile.BadZipFile,
+            zlib.error,
+            IndexError,
+            KeyError,
+            ValueError,
+            MemoryError,
+        ) as exc:
+            # corrupt compression, a cut archive, an impossible shape: never a raw exception
+            raise DatasetFileError(
+                f"{p}: cannot read it as {fmt} ({type(exc).__name__}: {exc}). The file is "
+                "corrupt, truncated or of another format; re-copy it, or pass format=."
+            ) from exc
 
     @classmethod
     def from_gensim(cls, kv: Any) -> WordVectors:

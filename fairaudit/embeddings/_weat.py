@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 from fairaudit._validation import as_generator, format_values
 from fairaudit.embeddings._permutation import (
     Alternative,
@@ -139,8 +139,8 @@ class WEATResult(ResultMixin):
             ax.scatter(part["association"], k + jitter, color=color, alpha=0.7)
             ax.vlines(part["association"].mean(), k - 0.3, k + 0.3, color=color)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_yticks([0, 1], [self.names["X"], self.names["Y"]])
-        ax.set_xlabel(f"s(w, A, B): <- {self.names['B']}   {self.names['A']} ->")
+        ax.set_yticks([0, 1], [plot_text(self.names["X"]), plot_text(self.names["Y"])])
+        ax.set_xlabel(plot_text(f"s(w, A, B): <- {self.names['B']}   {self.names['A']} ->"))
         ax.set_title(f"effect size {self.effect_size:.2f}, p = {self.p_value:.2g}")
         return ax
 

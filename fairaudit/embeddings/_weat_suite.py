@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._resources import read_data_json
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 from fairaudit._validation import as_generator, format_values
 from fairaudit.embeddings._vectors import (
     CasePolicy,
@@ -127,7 +127,7 @@ class WEATSuite(ResultMixin):
         y = np.arange(len(frame))
         ax.barh(y - 0.2, frame["effect_size"], height=0.4, label="these vectors")
         ax.barh(y + 0.2, frame["caliskan_glove_d"], height=0.4, label="Caliskan et al. (GloVe)")
-        ax.set_yticks(y, frame["test"])
+        ax.set_yticks(y, [plot_text(t) for t in frame["test"]])
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlabel("WEAT effect size")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 
 __all__ = ["OrthogonalImportance"]
 
@@ -209,7 +209,7 @@ class OrthogonalImportance(ResultMixin):
             xerr = None if np.isnan(err).all() else np.nan_to_num(err)
             ax.barh(y + offset, value, height=height, xerr=xerr, label=label, color=colour)
         ax.set_yticks(y)
-        ax.set_yticklabels(order)
+        ax.set_yticklabels([plot_text(f) for f in order])
         ax.axvline(0.0, color="black", linewidth=0.8)
         unit = "mean squared score change" if self.output == "score" else "share of flipped labels"
         ax.set_xlabel(f"dependence ({unit}); sign = direction of the effect")

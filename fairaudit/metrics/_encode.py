@@ -11,7 +11,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairaudit._validation import _from_foreign, as_1d, find_missing, format_values
+from fairaudit._validation import (
+    _from_foreign,
+    as_1d,
+    check_one_label_type,
+    find_missing,
+    format_values,
+)
 from fairaudit.exceptions import DataError, MissingValueError
 
 MISSING_LABEL = "missing"
@@ -66,6 +72,11 @@ class GroupEncoding:
         return index, feature_codes
 
 
+def _as_labels(values: Any) -> Any:
+    """Keep a list or tuple of labels as objects: numpy would cast [1, "a"] to strings."""
+    return np.asarray(values, dtype=object) if isinstance(values, list | tuple) else values
+
+
 def _sensitive_columns(sensitive_features: Any, n_rows: int | None) -> list[pd.Series]:
     """Split the sensitive features into named 1-D columns."""
     if sensitive_features is None:
@@ -79,7 +90,7 @@ def _sensitive_columns(sensitive_features: Any, n_rows: int | None) -> list[pd.S
     if isinstance(sf, dict):
         if not sf:
             raise DataError("sensitive_features is an empty dict; pass at least one column.")
-        return [as_1d(v, name=str(k)).rename(str(k)) for k, v in sf.items()]
+        return [as_1d(_as_labels(v), name=str(k)).rename(str(k)) for k, v in sf.items()]
     if isinstance(sf, pd.DataFrame):
         if sf.shape[1] == 0:
             raise DataError("sensitive_features has no columns; pass at least one column.")
@@ -103,7 +114,7 @@ def _sensitive_columns(sensitive_features: Any, n_rows: int | None) -> list[pd.S
             pass  # a list of rows
         elif len(lengths) == 1 and (n_rows is None or lengths == {n_rows}):
             return [
-                as_1d(c, name=f"sensitive_feature_{i}").rename(f"sensitive_feature_{i}")
+                as_1d(_as_labels(c), name=f"sensitive_feature_{i}").rename(f"sensitive_feature_{i}")
                 for i, c in enumerate(sf)
             ]
     arr = np.asarray(sf, dtype=object) if isinstance(sf, list | tuple) else np.asarray(sf)
@@ -118,6 +129,9 @@ def _factorize(
 ) -> tuple[np.ndarray, pd.Index]:
     """Codes (sorted label order; categorical: category order) and the observed labels."""
     name = col.name
+    check_one_label_type(
+        col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else col, name=name
+    )
     if isinstance(col.dtype, pd.CategoricalDtype):
         # every category keeps its code; unobserved ones are dropped after counting
         codes = col.cat.codes.to_numpy().astype(np.intp)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._provenance import core_versions, sha256_array
-from fairaudit._validation import as_1d, as_generator, check_consistent_length
+from fairaudit._validation import align_on_index, as_1d, as_generator, check_consistent_length
 from fairaudit._validation import check_sample_weight as _check_sample_weight
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._assemble import _build
@@ -149,7 +149,11 @@ def group_metrics(
     ----------
     y_true : array-like of shape (n_samples,)
         True labels (or values, for regression). Lists, numpy arrays, pandas Series
-        (categorical, nullable Int64/boolean/string), polars and pyarrow arrays.
+        (categorical, nullable Int64/boolean/string), polars and pyarrow arrays. pandas
+        inputs (``y_true``, ``y_pred``, ``sensitive_features``, ``y_score``,
+        ``sample_weight``) are paired on their index labels, reordered to the first one's row
+        order when needed; indexes holding different or repeated labels are refused, and
+        arrays and lists pair by position (refused beside pandas inputs that need reordering).
     y_pred : array-like of shape (n_samples,)
         Predicted labels (or values).
     sensitive_features : array-like of shape (n_samples,) or (n_samples, n_features)
@@ -292,6 +296,17 @@ def group_metrics(
     if y_pred is None:
         raise TypeError("y_pred is required (or pass a CountTable as the first argument).")
 
+    # pandas inputs pair on their index labels; arrays and lists by position
+    aligned = align_on_index(
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=sensitive_features,
+        y_score=y_score,
+        sample_weight=sample_weight,
+    )
+    y_true, y_pred = aligned["y_true"], aligned["y_pred"]
+    sensitive_features, y_score = aligned["sensitive_features"], aligned["y_score"]
+    sample_weight = aligned["sample_weight"]
     t_values = as_values(y_true, name="y_true")
     p_values = as_values(y_pred, name="y_pred")
     n = check_consistent_length(y_true=t_values, y_pred=p_values)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairaudit._results import ResultMixin, get_axes, json_safe
+from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
 from fairaudit._validation import format_values
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._aggregate import (
@@ -792,7 +792,7 @@ class GroupMetrics(ResultMixin):
             )
         ax = get_axes(ax)
         values = self.by_group[metric].to_numpy(dtype=float)
-        labels = [_label_text(g) for g in self.by_group.index]
+        labels = [plot_text(_label_text(g)) for g in self.by_group.index]
         x = np.arange(len(values))
         yerr = None
         if self.ci is not None:
@@ -811,8 +811,8 @@ class GroupMetrics(ResultMixin):
             ha="right" if len(labels) > 4 else "center",
         )
         base = METRIC_REGISTRY.get(metric.split("[")[0])
-        ax.set_ylabel(base.label if base is not None else metric)
-        title = self._title()
+        ax.set_ylabel(plot_text(base.label if base is not None else metric))
+        title = plot_text(self._title())
         if self.ci is not None:
             title += f" ({self.confidence:.0%} {self.ci_method} intervals)"
         ax.set_title(title)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,28 @@ import pandas as pd
 
 from fairaudit._results import ResultMixin, json_safe
 from fairaudit.policy._check import RuleResult
+
+# characters XML 1.0 cannot hold at all (even as &#...;): C0 controls but tab, newline and
+# carriage return, lone surrogates, U+FFFE and U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Replace characters XML cannot hold by a visible backslash-x code, in texts and attributes.
+
+    A group or rule named with an ESC, NUL or form feed would otherwise make the JUnit file
+    unparseable, and the CI step that reads it would fail without saying why.
+    """
+
+    def clean(text: str) -> str:
+        return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+    for element in root.iter():
+        if element.text:
+            element.text = clean(element.text)
+        for key, value in element.attrib.items():
+            element.attrib[key] = clean(value)
+
 
 if TYPE_CHECKING:  # pragma: no cover - the policy module imports this one, not the reverse
     from fairaudit.policy._policy import Policy
@@ -132,7 +155,7 @@ class PolicyOutcome(ResultMixin):
 
     def plot(self, ax: Any = None) -> Any:
         """Judged value per rule against its bounds (a dot per rule, bars for intervals)."""
-        from fairaudit._results import get_axes
+        from fairaudit._results import get_axes, plot_text
 
         ax = get_axes(ax)
         names = [r.name for r in self.results]
@@ -147,9 +170,9 @@ class PolicyOutcome(ResultMixin):
                 if bound is not None:
                     ax.plot([bound, bound], [y - 0.35, y + 0.35], color="black", lw=1)
         ax.set_yticks(ys)
-        ax.set_yticklabels(names)
+        ax.set_yticklabels([plot_text(n) for n in names])
         ax.set_xlabel("value (black ticks: bounds)")
-        ax.set_title(f"Policy {self.policy.name}")
+        ax.set_title(plot_text(f"Policy {self.policy.name}"))
         return ax
 
     def to_junit(self) -> str:
@@ -201,6 +224,7 @@ class PolicyOutcome(ResultMixin):
             else:
                 out = ET.SubElement(case, "system-out")
                 out.text = r.reason
+        _xml_safe(suites)
         ET.indent(suites)
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -62,13 +62,24 @@ from fairaudit.policy._rules import (
     _known_metrics,
     _needed,
     _parse_rule,
+    _shown,
     _suggest,
 )
+from fairaudit.policy._yaml import PolicyYAMLError, load_policy_yaml
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
 
 __all__ = ["Policy"]
+
+# error messages echo parts of the file: never more than this many characters
+_MAX_MESSAGE = 1_000
+
+
+def _clip(message: str) -> str:
+    if len(message) <= _MAX_MESSAGE:
+        return message
+    return f"{message[:_MAX_MESSAGE]}... ({len(message):,} characters in all)"
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ class Policy:
         try:
             return cls._from_dict(data, source=source)
         except PolicyError as exc:
-            raise PolicyError(f"{where}: {exc}") from None
+            raise PolicyError(f"{where}: {_clip(str(exc))}") from None
 
     @classmethod
     def _from_dict(cls, data: Any, *, source: str | None) -> Policy:
@@ -148,33 +159,35 @@ class Policy:
         for key in data:
             if key not in _TOP_KEYS:
                 raise PolicyError(
-                    f"unknown top-level key {key!r}.{_suggest(str(key), _TOP_KEYS)} "
+                    f"unknown top-level key {_shown(key)}.{_suggest(str(key), _TOP_KEYS)} "
                     f"Allowed keys: {', '.join(_TOP_KEYS)}."
                 )
         version = data.get("version")
         if version != _POLICY_VERSION or isinstance(version, bool):
             raise PolicyError(
                 f"key 'version' must be {_POLICY_VERSION} (the policy format this fairaudit "
-                f"reads), got {version!r}; add 'version: 1' at the top of the file."
+                f"reads), got {_shown(version)}; add 'version: 1' at the top of the file."
             )
         name = data.get("name", "policy")
         if not isinstance(name, str) or not name:
-            raise PolicyError(f"key 'name' must be a non-empty string, got {name!r}.")
+            raise PolicyError(f"key 'name' must be a non-empty string, got {_shown(name)}.")
         description = data.get("description")
         if description is not None and not isinstance(description, str):
-            raise PolicyError(f"key 'description' must be text, got {description!r}.")
+            raise PolicyError(f"key 'description' must be text, got {_shown(description)}.")
         defaults = data.get("defaults") or {}
         if not isinstance(defaults, Mapping):
-            raise PolicyError(f"key 'defaults' must be a mapping, got {defaults!r}.")
+            raise PolicyError(f"key 'defaults' must be a mapping, got {_shown(defaults)}.")
         for key in defaults:
             if key not in _DEFAULT_KEYS:
                 raise PolicyError(
-                    f"defaults: unknown key {key!r}.{_suggest(str(key), _DEFAULT_KEYS)} "
+                    f"defaults: unknown key {_shown(key)}.{_suggest(str(key), _DEFAULT_KEYS)} "
                     f"Allowed keys: {', '.join(_DEFAULT_KEYS)}."
                 )
         raw_rules = data.get("rules")
         if not isinstance(raw_rules, list) or not raw_rules:
-            raise PolicyError(f"key 'rules' must be a non-empty list of rules, got {raw_rules!r}.")
+            raise PolicyError(
+                f"key 'rules' must be a non-empty list of rules, got {_shown(raw_rules)}."
+            )
         known = _known_metrics()
         rules = tuple(_parse_rule(r, i, defaults, known) for i, r in enumerate(raw_rules))
         ids = [r.id for r in rules]
@@ -188,7 +201,12 @@ class Policy:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Policy:
-        """Read a policy from a YAML file (parsed with ``yaml.safe_load``).
+        """Read a policy from a YAML file (``yaml.safe_load`` with stricter checks).
+
+        Beyond ``safe_load``: a key repeated in a mapping is refused (it would silently replace
+        the first), floats are read as YAML 1.2 writes them (``8e-1``), and a file over 1 MiB
+        or standing for more than 100,000 values once its aliases are expanded (a "billion
+        laughs" file) is refused before it is built. Error messages are clipped.
 
         Parameters
         ----------
@@ -216,7 +234,7 @@ class Policy:
 
     @classmethod
     def from_yaml_text(cls, text: str, *, source: str | None = None, _yaml: Any = None) -> Policy:
-        """Parse a policy from YAML text (``yaml.safe_load``); see :meth:`from_yaml`.
+        """Parse a policy from YAML text with the checks of :meth:`from_yaml`.
 
         Examples
         --------
@@ -233,10 +251,12 @@ class Policy:
             _yaml = import_optional("yaml", purpose="Policy.from_yaml_text()")
         where = source or "policy"
         try:
-            data = _yaml.safe_load(text)
+            data = load_policy_yaml(_yaml, text)
         except _yaml.YAMLError as exc:
-            detail = " ".join(str(exc).split())
+            detail = _clip(" ".join(str(exc).split()))
             raise PolicyError(f"{where}: not valid YAML: {detail}") from None
+        except PolicyYAMLError as exc:
+            raise PolicyError(f"{where}: refused: {exc}") from None
         if data is None:
             raise PolicyError(f"{where}: the policy is empty; it needs 'version: 1' and 'rules'.")
         return cls.from_dict(data, source=source)

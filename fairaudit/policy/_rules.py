@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,16 @@ _TOP_KEYS = ("version", "name", "description", "defaults", "rules")
 FLIP_STATISTICS = ("flip_rate", "to_positive", "to_negative", "mean_score_change")
 
 
+def _shown(value: Any) -> str:
+    """Return a short repr of user data for a message (bounded, whatever its size or depth)."""
+    shown = reprlib.Repr()
+    shown.maxstring = shown.maxother = 80
+    shown.maxlevel, shown.maxlist, shown.maxdict = 2, 5, 5
+    return shown.repr(value)
+
+
 def _suggest(key: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
+    close = difflib.get_close_matches(key[:100], allowed, n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
@@ -184,26 +193,79 @@ class Rule:
         return json_safe({k: v for k, v in body.items() if k not in dropped})
 
 
+# metrics whose per-group values lie in [0, 1]: rates, AUC, Brier score, calibration error
+_UNIT_INTERVAL = frozenset(
+    name
+    for name, definition in METRIC_REGISTRY.items()
+    if definition.is_rate or name in ("roc_auc", "brier_score", "calibration_error")
+)
+
+
+def _check_bounds_possible(
+    where: str, metric: str, compare: str, lo: float | None, hi: float | None, reference: Any
+) -> None:
+    """Refuse bounds no value can meet (or that every value meets) for this comparison.
+
+    Differences are distances (``|a - b|`` or max - min), never negative; ratios are
+    min / max (or group / reference) of values that are never negative, and between groups
+    or to the overall value never above 1; per-group values of rates lie in [0, 1]. A bound
+    outside the possible range is a typo (``-0.1`` for ``0.1``, ``80`` for ``0.8``): the rule
+    could only fail, or never fail, whatever the model does.
+    """
+    bounds = [(key, v) for key, v in (("min", lo), ("max", hi)) if v is not None]
+    if compare == "difference":
+        for key, v in bounds:
+            if v < 0:
+                fix = (
+                    f"write the size of the gap (e.g. max: {abs(v):g})"
+                    if key == "max"
+                    else "every difference passes it; remove it"
+                )
+                raise PolicyError(
+                    f"{where}: impossible rule, a difference between groups is never negative "
+                    f"but {_shown(key)} is {v:g}; {fix}."
+                )
+    elif compare == "ratio":
+        for key, v in bounds:
+            if v < 0:
+                raise PolicyError(
+                    f"{where}: impossible rule, a ratio of metric values is never negative but "
+                    f"{_shown(key)} is {v:g}."
+                )
+        if reference is None and lo is not None and lo > 1:
+            # min/max ratios never exceed 1, so such a rule can only fail
+            raise PolicyError(
+                f"{where}: impossible rule, a ratio of the smaller to the larger value is at "
+                f"most 1 but 'min' is {lo:g} (a ratio above 1 needs a reference_group)."
+            )
+    elif metric in _UNIT_INTERVAL and ((lo is not None and lo > 1) or (hi is not None and hi < 0)):
+        key, bad = ("min", lo) if lo is not None and lo > 1 else ("max", hi)
+        raise PolicyError(
+            f"{where}: impossible rule, {metric} lies between 0 and 1 but {key!r} is "
+            f"{float(bad or 0.0):g}; write proportions (e.g. 0.8, not 80)."
+        )
+
+
 def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequence[str]) -> Rule:
     where = f"rule {index + 1}"
     if not isinstance(raw, Mapping):
         raise PolicyError(
             f"{where}: expected a mapping of keys (metric, compare, min, ...), "
-            f"got {type(raw).__name__} {raw!r}."
+            f"got {type(raw).__name__} {_shown(raw)}."
         )
     if "id" in raw:
-        where = f"rule {index + 1} ({raw['id']!r})"
+        where = f"rule {index + 1} ({_shown(raw['id'])})"
     for key in raw:
         if key not in _RULE_KEYS:
             raise PolicyError(
-                f"{where}: unknown key {key!r}.{_suggest(str(key), _RULE_KEYS)} "
+                f"{where}: unknown key {_shown(key)}.{_suggest(str(key), _RULE_KEYS)} "
                 f"Allowed keys: {', '.join(_RULE_KEYS)}."
             )
     merged = {**defaults, **raw}
 
     rule_id = merged.get("id", f"rule-{index + 1}")
     if not isinstance(rule_id, str) or not rule_id.strip():
-        raise PolicyError(f"{where}: key 'id' must be a non-empty string, got {rule_id!r}.")
+        raise PolicyError(f"{where}: key 'id' must be a non-empty string, got {_shown(rule_id)}.")
 
     if "measure" in raw:
         return _parse_measure_rule(raw, merged, where, rule_id)
@@ -227,7 +289,7 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
     if not isinstance(metric, str) or metric not in known:
         names = sorted([*known, *FLIP_STATISTICS])
         raise PolicyError(
-            f"{where}: key 'metric': unknown metric {metric!r}.{_suggest(str(metric), names)} "
+            f"{where}: key 'metric': unknown metric {_shown(metric)}.{_suggest(str(metric), names)} "
             f"Known metrics: {', '.join(names)}."
         )
 
@@ -235,8 +297,8 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
         value = merged.get(key, default)
         if value not in allowed:
             raise PolicyError(
-                f"{where}: key {key!r} must be one of {', '.join(map(repr, allowed))}, "
-                f"got {value!r}."
+                f"{where}: key {_shown(key)} must be one of {', '.join(map(repr, allowed))}, "
+                f"got {_shown(value)}."
             )
         return str(value)
 
@@ -253,7 +315,9 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
     for key in ("min", "max"):
         value = merged.get(key)
         if value is not None and not _is_number(value):
-            raise PolicyError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
+            raise PolicyError(
+                f"{where}: key {_shown(key)} must be a finite number, got {_shown(value)}."
+            )
         bounds[key] = None if value is None else float(value)
     lo, hi = bounds["min"], bounds["max"]
     if lo is None and hi is None:
@@ -263,17 +327,12 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
             f"{where}: impossible rule, 'min' ({lo:g}) is greater than 'max' ({hi:g}); "
             "no value can pass."
         )
-    if compare == "ratio" and lo is not None and lo > 1 and (hi is None or hi >= lo):
-        # min/max ratios never exceed 1, so such a rule can only fail.
-        raise PolicyError(
-            f"{where}: impossible rule, a ratio of the smaller to the larger rate is at most 1 "
-            f"but 'min' is {lo:g}."
-        )
+    _check_bounds_possible(where, metric, compare, lo, hi, merged.get("reference_group"))
 
     min_group_size = merged.get("min_group_size", 0)
     if not _is_number(min_group_size) or float(min_group_size) < 0:
         raise PolicyError(
-            f"{where}: key 'min_group_size' must be a number >= 0, got {min_group_size!r}."
+            f"{where}: key 'min_group_size' must be a number >= 0, got {_shown(min_group_size)}."
         )
 
     feature = merged.get("sensitive_feature")
@@ -292,7 +351,7 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
     else:
         raise PolicyError(
             f"{where}: key 'sensitive_feature' must be a column name or a list of distinct "
-            f"column names, got {feature!r}."
+            f"column names, got {_shown(feature)}."
         )
 
     reference = merged.get("reference_group")
@@ -316,7 +375,7 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
             reference = tuple(reference)
         elif isinstance(reference, Mapping | float) and not _is_number(reference):
             raise PolicyError(
-                f"{where}: key 'reference_group' must be a group label, got {reference!r}."
+                f"{where}: key 'reference_group' must be a group label, got {_shown(reference)}."
             )
         elif features is not None and len(features) > 1:
             raise PolicyError(
@@ -326,7 +385,7 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
 
     description = merged.get("description")
     if description is not None and not isinstance(description, str):
-        raise PolicyError(f"{where}: key 'description' must be text, got {description!r}.")
+        raise PolicyError(f"{where}: key 'description' must be text, got {_shown(description)}.")
 
     return Rule(
         id=rule_id,

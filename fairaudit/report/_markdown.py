@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,10 +18,23 @@ from fairaudit.report._view import (
 __all__ = ["render_markdown"]
 
 
+# Markdown punctuation that opens a construct inside a line: links and images ([...](...),
+# ![...](...)), emphasis, code spans, strikethrough, table cells. A backslash before any ASCII
+# punctuation is CommonMark's escape, rendered as the character itself.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!~|{}])")
+# C0 controls but tab, DEL and C1 controls: invisible, and some renderers choke on them
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _md(text: Any) -> str:
-    """Escape user text for a Markdown table cell (no HTML, no pipes, one line)."""
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return s.replace("|", "\\|").replace("\n", " ")
+    """Escape user text for Markdown: no HTML, no links or images, no markup, one line.
+
+    A group named ``![x](http://host/pixel.png)`` would otherwise load a remote image when the
+    report is viewed, and ``[click](javascript:...)`` would be a live link.
+    """
+    s = _CONTROL.sub("\ufffd", str(text).replace("\r\n", " ").replace("\r", " "))
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s).replace("\n", " ")
 
 
 def _md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fairaudit._files import write_text_atomic
 from fairaudit._provenance import environment
 from fairaudit._results import json_safe
 
@@ -235,8 +236,13 @@ class Report:
             if s["kind"] != "policy_outcome"
         ]
 
-    def save(self, path: str | Path, *, format: str | None = None) -> Path:
+    def save(
+        self, path: str | Path, *, format: str | None = None, follow_symlinks: bool = False
+    ) -> Path:
         """Write the report; the format follows the suffix (.html, .htm, .json, .md).
+
+        The file is written atomically (a temporary file in the same directory, renamed over
+        ``path`` once complete), and never through a symbolic link unless asked.
 
         Parameters
         ----------
@@ -244,6 +250,9 @@ class Report:
             Output file; its parent directory is created if missing.
         format : {"html", "json", "markdown"}, optional
             Overrides the suffix.
+        follow_symlinks : bool, default False
+            When ``path`` is a symbolic link: False raises ``ValueError``; True writes to the
+            link's target.
 
         Returns
         -------
@@ -263,7 +272,6 @@ class Report:
             text = self.to_json()
         else:
             text = self.to_markdown()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        write_text_atomic(path, text, follow_symlinks=follow_symlinks)
         logger.info("wrote %s report to %s", fmt, path)
         return path

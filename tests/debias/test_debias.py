@@ -408,6 +408,7 @@ def test_leakage_matches_a_hand_built_probe():
     assert d["schema_version"] == 1
     assert d["summary"]
     assert list(res.to_frame().columns) == ["metric", "value", "lower", "upper", "chance", "n_test"]
+    assert res.to_frame()["metric"].tolist() == ["auc", "floor", "excess"]
     with pytest.raises(DataError, match="single level"):
         leakage(s, np.zeros(1000))
     with pytest.raises(DataError, match="bin a continuous"):
@@ -488,3 +489,40 @@ def test_adversary_recovers_when_every_hidden_unit_is_switched_off(adversary_inp
     with torch.no_grad():
         first.bias.fill_(-20.0)  # every unit off on every row
     assert _train_adversary(adv, logit, y, z) < floor - 0.05
+
+
+def test_leakage_with_y_is_judged_against_what_y_alone_reveals():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    # y depends on z (base rates differ), the scores depend on y only: nothing leaks beyond y
+    rng = np.random.default_rng(5)
+    n = 4000
+    z = rng.integers(0, 2, n)
+    y = (rng.random(n) < np.where(z == 1, 0.6, 0.3)).astype(int)
+    scores = y + rng.normal(size=n)
+    res = leakage(scores, z, y=y, n_boot=200, random_state=0)
+    # the floor: the same probe on y alone, on the same held-out rows
+    seed = int(np.random.default_rng(0).integers(2**31 - 1))
+    y_tr, y_te, z_tr, z_te = train_test_split(
+        y[:, None].astype(float), z, test_size=0.5, stratify=z, random_state=seed
+    )
+    floor = roc_auc_score(z_te, LogisticRegression().fit(y_tr, z_tr).decision_function(y_te))
+    assert res.floor == pytest.approx(floor, abs=1e-12)
+    assert res.floor > 0.6  # far from 0.5: y alone reveals z
+    assert res.floor_lower < res.floor < res.floor_upper
+    assert res.excess == pytest.approx(res.auc - res.floor)
+    assert res.excess_lower < 0 < res.excess_upper  # no leakage beyond y
+    summary = " ".join(res.summary())
+    assert "From y alone the same probe reaches AUC" in summary
+    assert "no leakage beyond y is detected" in summary
+    assert "0.5 means no leakage" not in summary
+    table = res.to_frame().set_index("metric")
+    assert table.loc["floor", "value"] == res.floor
+    # scores that carry z beyond y: the excess interval is above 0
+    leaky = leakage(scores + z, z, y=y, n_boot=200, random_state=0)
+    assert leaky.excess_lower > 0
+    assert "z leaks through the model's outputs" in " ".join(leaky.summary())
+    # without y the floor is chance
+    plain = leakage(scores, z, n_boot=0, random_state=0)
+    assert (plain.floor, plain.excess) == (0.5, plain.auc - 0.5)

@@ -147,9 +147,10 @@ def test_input_types_give_identical_results():
             pd.Series(S, dtype="category"),
         ),
         (
+            # pandas inputs pair on their index (issue 10): one index for all of them
             pd.Series(Y, index=range(10, 16)),
-            pd.Series(P, dtype="int8"),
-            pd.Series(S, dtype="string"),
+            pd.Series(P, dtype="int8", index=range(10, 16)),
+            pd.Series(S, dtype="string", index=range(10, 16)),
         ),
         (pl.Series(Y), pl.Series(P), pl.Series(S)),
         (pa.array(Y), pa.array(P), pa.array(S)),
@@ -159,6 +160,9 @@ def test_input_types_give_identical_results():
         got = gm(y, p, sensitive_features=s, metrics=["selection_rate", "accuracy"]).by_group
         np.testing.assert_array_equal(got.to_numpy(float), expected.to_numpy(float))
         assert got.index.tolist() == ["a", "b"]
+    # indexes holding different labels are no longer paired by position
+    with pytest.raises(DataError, match="indexes hold different labels"):
+        gm(pd.Series(Y, index=range(10, 16)), pd.Series(P), sensitive_features=S)
 
 
 def test_string_labels_with_pos_label():

@@ -475,7 +475,7 @@ def test_wrong_shape():
             lambda X: np.zeros((len(X), 3)), response_method="predict_proba", task="binary"
         ).predict_score(np.zeros((4, 2)))
     # a callable whose scores change width between calls: 3 columns make it multiclass
-    calls = iter([np.zeros((4, 3)), np.zeros((4, 4))])
+    calls = iter([np.full((4, 3), 1 / 3), np.full((4, 4), 1 / 4)])
     m = wrap(lambda X: next(calls), response_method="predict_proba")
     m.predict_score(np.zeros((4, 2)))
     with pytest.raises(ModelError, match=r"expected \(4, 3\), one column per class"):

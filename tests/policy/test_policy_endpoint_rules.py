@@ -319,7 +319,7 @@ def test_outputs_render_the_new_rules(flip, comparison):
     html = report.to_html()
     assert "flip_rate &lt;= 0.01 in every group" in html or "flip_rate <= 0.01" in html
     assert "|selection_rate b - a| &lt;= 0.05" in html or "|selection_rate b - a| <= 0.05" in html
-    assert "eq [sex]" in report.to_markdown()
+    assert "eq \\[sex\\]" in report.to_markdown()
 
 
 def test_new_rules_round_trip_through_to_dict():

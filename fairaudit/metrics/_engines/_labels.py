@@ -12,7 +12,7 @@ import numpy as np
 from fairaudit._validation import format_values
 from fairaudit.exceptions import DataError
 
-__all__ = ["OneVsRest"]
+__all__ = ["OneVsRest", "check_prediction_labels"]
 
 _TEXT_01 = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "true": 1, "false": 0}
 
@@ -39,6 +39,34 @@ def _match(text: str, values: list[Any]) -> list[Any]:
         except (TypeError, ValueError):
             continue
     return out
+
+
+def check_prediction_labels(
+    pos_label: str,
+    t_values: list[Any],
+    p_values: list[Any],
+    positive_pred: list[Any],
+    target: str,
+    prediction: str,
+) -> None:
+    """Refuse a --pos-label the prediction column never holds when it speaks another language.
+
+    A string target against a 0/1 prediction column, or ``>50K.`` against ``>50K``: every
+    prediction would count as negative, every rate would be 0 in every group, and a policy
+    gate would pass on made-up numbers. A prediction column whose values are all values of
+    the target is a model that never predicts the positive class, which is a finding.
+    """
+    if positive_pred:
+        return
+    foreign = [v for v in p_values if not _match(str(v), t_values)]
+    if foreign:
+        raise DataError(
+            f"--prediction: column {prediction!r} never holds --pos-label {pos_label!r}, and "
+            f"its values {format_values(sorted(map(str, p_values)))} are not values of "
+            f"--target {target!r} ({format_values(sorted(map(str, t_values)))}); pass a "
+            "--prediction column with the same labels as --target, or a --pos-label both "
+            "columns hold."
+        )
 
 
 class OneVsRest:
@@ -92,6 +120,9 @@ class OneVsRest:
                 f"(values: {format_values(sorted(map(str, t_values)))})."
             )
         self.positive_pred = _match(self.pos_label, p_values)
+        check_prediction_labels(
+            self.pos_label, t_values, p_values, self.positive_pred, self.target, self.prediction
+        )
 
     @staticmethod
     def _apply(values: np.ndarray, positive: list[Any]) -> np.ndarray:
