@@ -12,6 +12,10 @@ reference by sex, TPR difference by sex judged on the interval, accuracy floor p
 
 Run: ``python benchmarks/bench_reports.py [--rows N] [--n-boot B]``. Prints times, their
 ratio and peak traced memory (tracemalloc) of each side.
+
+``--groups G`` (e.g. 10000) instead times one report on G groups: ``Report.save`` of HTML and
+of JSON, against the floor of pandas writing the same per-group table as HTML
+(``DataFrame.to_html``, every row, no plot or view model).
 """
 
 from __future__ import annotations
@@ -110,12 +114,37 @@ def peak(func, *args) -> float:
     return high / 2**20
 
 
+def bench_groups(n_groups: int) -> None:
+    import fairaudit as fa
+
+    rng = np.random.default_rng(0)
+    n = 20 * n_groups
+    g = rng.integers(0, n_groups, n).astype(str)
+    y, p = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    gm = fa.group_metrics(y, p, sensitive_features=g, min_group_size=1)
+    fa.Report().add(fa.group_metrics(y[:500], p[:500], sensitive_features=g[:500])).to_html()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t_html, _ = timed(fa.Report().add(gm).save, folder / "r.html")
+        t_json, _ = timed(fa.Report().add(gm).save, folder / "r.json")
+        t_floor, _ = timed(gm.by_group.to_html, folder / "floor.html")
+        size = (folder / "r.html").stat().st_size / 2**10
+    print(f"groups={n_groups:,} rows={n:,}")
+    print(f"Report.save HTML: {t_html:6.2f} s ({size:,.0f} KiB)  JSON: {t_json:6.2f} s")
+    print(f"pandas to_html of every row (floor): {t_floor:6.2f} s")
+    print(f"ratio fairaudit HTML / floor: {t_html / t_floor:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--n-boot", type=int, default=5)
+    parser.add_argument("--groups", type=int, default=0)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.groups:
+        bench_groups(args.groups)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         # warm-up (imports, template compilation) on a small file, not timed

@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._provenance import sha256_frame
-from fairaudit._validation import align_on_index, as_frame
+from fairaudit._validation import (
+    align_on_index,
+    as_frame,
+    check_batch_size,
+    check_confidence,
+    check_min_group_size,
+    check_n_boot,
+    check_random_state,
+    format_values,
+)
 from fairaudit.exceptions import DataError
 from fairaudit.metrics import GroupMetrics, group_metrics
 
@@ -23,9 +32,11 @@ def audit(
     sensitive_features: Any = None,
     metrics: list[str] | str | None = None,
     sample_weight: Any = None,
-    pos_label: Any = 1,
+    pos_label: Any = None,
+    task: Literal["binary", "multiclass", "regression"] | None = None,
     use_scores: bool = True,
     response_method: Literal["auto", "predict", "predict_proba", "decision_function"] = "auto",
+    batch_size: int | None = None,
     n_boot: int = 0,
     confidence: float = 0.95,
     ci_method: Literal["bootstrap", "wilson"] | None = None,
@@ -36,7 +47,6 @@ def audit(
     random_state: int | np.random.Generator | None = None,
     data: Any = None,
     features: list[str] | None = None,
-    batch_size: int = 100_000,
     memory_limit: str | None = None,
     threads: int | None = None,
 ) -> GroupMetrics:
@@ -58,14 +68,28 @@ def audit(
         Group membership. A column name or a list of column names selects those columns of
         ``X`` (when ``X`` is a DataFrame; the model still sees them); anything else is used as
         in :func:`fairaudit.group_metrics`.
-    metrics, sample_weight, pos_label, n_boot, confidence, ci_method, reference_group, \
+    metrics, sample_weight, n_boot, confidence, ci_method, reference_group, \
 min_group_size, missing_groups, random_state
         As in :func:`fairaudit.group_metrics`.
+    pos_label : object, optional
+        The positive (favourable) class of a binary classifier. Not given: 1 when the model's
+        classes are 0/1 (or False/True); the ``pos_label`` a :class:`~fairaudit.WrappedModel`
+        was wrapped with; none for a regressor or a multiclass model (per-class metrics).
+        Other classes (``["<=50K", ">50K"]``) are ambiguous and must be named. For a multiclass
+        model, a ``pos_label`` gives one-vs-rest metrics of that class.
+    task : {"binary", "multiclass", "regression"}, optional
+        Passed to :func:`fairaudit.wrap`; default: from the model. A model that returns only
+        labels, wrapped without ``task``, is taken as binary when its labels are 0/1 and as a
+        regressor when they are non-integer numbers; anything else needs ``pos_label`` or
+        ``task``.
     use_scores : bool, default True
         Also compute score metrics (ROC AUC, ...) when the model gives scores for a binary
         task.
     response_method : str, default "auto"
         Passed to :func:`fairaudit.wrap`.
+    batch_size : int, optional
+        Rows per model call, passed to :func:`fairaudit.wrap`; with ``data`` from files, rows
+        per batch read (default 100,000).
     fingerprint : bool, default True
         Record SHA-256 digests of ``X``, the labels, predictions, scores, sensitive features and
         weights in ``provenance["fingerprints"]``.
@@ -79,15 +103,44 @@ min_group_size, missing_groups, random_state
     features : list of str, optional
         The model's input columns (default: every column but ``y_true`` and
         ``sample_weight``).
-    batch_size, memory_limit, threads
-        Rows per batch, and DuckDB's settings, for file and DuckDB sources.
+    memory_limit, threads
+        DuckDB's settings, for file and DuckDB sources.
 
     Returns
     -------
     GroupMetrics
         With ``provenance["model"]`` describing the wrapped model.
+
+    Notes
+    -----
+    The model is called once for labels and scores where its labels derive from its scores
+    (torch modules, callables, predictor objects), twice for a scikit-learn classifier
+    (``predict``, then ``predict_proba``), whose labels are its own rule; see
+    :meth:`fairaudit.WrappedModel.predict_and_score`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> import fairaudit as fa
+    >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "g": [0, 1, 0, 1]})
+    >>> y = [0.0, 1.1, 1.9, 3.2]
+    >>> gm = fa.audit(LinearRegression().fit(X, y), X, y, sensitive_features="g",
+    ...               metrics=["mean_absolute_error"], min_group_size=1)
+    >>> gm.by_group.round(3)
+       mean_absolute_error  count
+    g
+    0                 0.05      2
+    1                 0.05      2
     """
     from fairaudit.models import wrap
+
+    # checked before the model runs, in the words of group_metrics
+    n_boot = check_n_boot(n_boot)
+    confidence = check_confidence(confidence)
+    min_group_size = check_min_group_size(min_group_size)
+    random_state = check_random_state(random_state)
+    batch_size = check_batch_size(batch_size)
 
     if data is not None:
         return _audit_data(
@@ -96,7 +149,8 @@ min_group_size, missing_groups, random_state
             use_scores=use_scores, response_method=response_method, n_boot=n_boot,
             confidence=confidence, ci_method=ci_method, reference_group=reference_group,
             min_group_size=min_group_size, missing_groups=missing_groups,
-            fingerprint=fingerprint, random_state=random_state, batch_size=batch_size,
+            fingerprint=fingerprint, random_state=random_state,
+            batch_size=100_000 if batch_size is None else batch_size,
             memory_limit=memory_limit, threads=threads,
         )  # fmt: skip
     if X is None or y_true is None:
@@ -125,11 +179,19 @@ min_group_size, missing_groups, random_state
     )
     y_true, sensitive_features = aligned["y_true"], aligned["sensitive_features"]
     sample_weight = aligned["sample_weight"]
-    wrapped = wrap(model, response_method=response_method, pos_label=pos_label)
-    y_pred = wrapped.predict(X)
+    wrapped = wrap(
+        model,
+        response_method=response_method,
+        pos_label=pos_label,
+        task=task,
+        batch_size=batch_size,
+    )
     y_score = None
     if use_scores and wrapped.task == "binary" and wrapped.output_kind == "score":
-        y_score = wrapped.predict_score(X)
+        y_pred, y_score = wrapped.predict_and_score(X)
+    else:
+        y_pred = wrapped.predict(X)
+    resolved_task, pos_label = _resolve_target(wrapped, pos_label, task, y_pred)
     gm = group_metrics(
         y_true,
         y_pred,
@@ -138,6 +200,7 @@ min_group_size, missing_groups, random_state
         metrics=metrics,
         sample_weight=sample_weight,
         pos_label=pos_label,
+        task=resolved_task,
         n_boot=n_boot,
         confidence=confidence,
         ci_method=ci_method,
@@ -256,3 +319,47 @@ def _audit_data(
     )
     gm.provenance["model"] = wrapped.describe()
     return gm
+
+
+def _is_01(values: Any) -> bool:
+    """Tell whether every value is 0, 1, False or True (numbers, not strings)."""
+    return all(
+        isinstance(v, bool | np.bool_ | int | float | np.integer | np.floating) and v in (0, 1)
+        for v in values
+    )
+
+
+def _resolve_target(
+    wrapped: Any, pos_label: Any, task: str | None, y_pred: np.ndarray
+) -> tuple[Literal["binary", "multiclass", "regression"], Any]:
+    """Return the task and positive label for group_metrics (see ``audit``'s ``pos_label``)."""
+    name = wrapped.describe()["model"]
+    if wrapped.task == "regression":
+        if pos_label is not None:
+            raise ValueError(
+                f"pos_label={pos_label!r} was given, but {name} is a regressor "
+                "(task='regression'); leave pos_label out."
+            )
+        return "regression", None
+    if wrapped.task == "multiclass":
+        return ("multiclass", None) if pos_label is None else ("binary", pos_label)
+    if pos_label is not None or wrapped._pos_label_given:
+        return "binary", wrapped.pos_label if pos_label is None else pos_label
+    classes = wrapped.classes_
+    if classes is None:  # a model that returns labels only: look at them
+        values = pd.unique(pd.Series(y_pred))
+        if _is_01(values):
+            return "binary", 1
+        if task is None and y_pred.dtype.kind == "f" and not np.all(np.mod(y_pred, 1) == 0):
+            return "regression", None
+        raise ValueError(
+            f"{name} returned labels {format_values(sorted(map(str, values)))}, not 0/1; pass "
+            "pos_label= (the positive class of a binary task), task='multiclass' or "
+            "task='regression'."
+        )
+    if _is_01(classes):
+        return "binary", wrapped.pos_label
+    raise ValueError(
+        f"{name}'s classes are {format_values(list(classes))}: pass pos_label= to say which "
+        f"one is the positive (favourable) outcome, e.g. pos_label={classes[-1]!r}."
+    )

@@ -6,6 +6,7 @@ name the argument, say what was expected and what was got, and give the fix when
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,17 +16,42 @@ import pandas as pd
 from fairaudit.exceptions import DataError, MissingValueError
 
 __all__ = [
+    "MAX_ARRAY_BYTES",
+    "MAX_N_BOOT",
+    "MAX_N_PERMUTATIONS",
+    "MAX_RANDOM_STATE",
     "align_on_index",
     "as_1d",
     "as_frame",
     "as_generator",
+    "check_batch_size",
+    "check_confidence",
     "check_consistent_length",
+    "check_count",
+    "check_memory",
+    "check_min_group_size",
+    "check_n_boot",
+    "check_n_permutations",
     "check_no_missing",
     "check_one_label_type",
+    "check_random_state",
     "check_sample_weight",
     "find_missing",
     "format_values",
 ]
+
+#: The most bootstrap replicates (or permutations) any function accepts. The Monte Carlo error
+#: of a 95% percentile bound is already below 0.1% of the interval's width at 10,000
+#: replicates; beyond 100,000 the time and memory only grow.
+MAX_N_BOOT = 100_000
+#: The most Monte Carlo permutations a test accepts: the p-value's resolution is
+#: ``1 / (n_permutations + 1)``; permutations are drawn in chunks, so this bounds time only.
+MAX_N_PERMUTATIONS = 10_000_000
+#: ``random_state`` ints are seeds in ``[0, 2**32 - 1]``, the range scikit-learn and numpy's
+#: legacy ``RandomState`` accept, so one seed means the same thing everywhere it is passed.
+MAX_RANDOM_STATE = 2**32 - 1
+#: Largest single array a check lets a function allocate (bytes) before it refuses.
+MAX_ARRAY_BYTES = 4 * 2**30
 
 _MAX_SHOWN = 5
 
@@ -290,26 +316,134 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
     return arr
 
 
-def as_generator(random_state: int | np.random.Generator | None) -> np.random.Generator:
+def as_generator(
+    random_state: int | np.random.Generator | None, *, name: str = "random_state"
+) -> np.random.Generator:
     """Turn ``random_state`` into a numpy Generator (never touches the global seed).
+
+    ``random_state`` is checked by :func:`check_random_state` first.
 
     Examples
     --------
     >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
     True
     """
+    random_state = check_random_state(random_state, name=name)
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if random_state is None or (
-        isinstance(random_state, int | np.integer) and not isinstance(random_state, bool)
-    ):
-        return np.random.default_rng(random_state)
-    raise TypeError(
-        "random_state must be None, an int or a numpy.random.Generator, "
-        f"got {type(random_state).__name__}."
+    return np.random.default_rng(random_state)
+
+
+# --------------------------------------------------------------------------------------------
+# Scalar options: one wording everywhere (scikit-learn's check_scalar, plus the fix)
+# --------------------------------------------------------------------------------------------
+
+
+def _scalar(
+    value: Any,
+    name: str,
+    target_type: type | tuple[type, ...],
+    *,
+    min_val: float | None = None,
+    max_val: float | None = None,
+    include_boundaries: str = "both",
+    fix: str = "",
+) -> Any:
+    """``sklearn.utils.check_scalar``, refusing bools and NaN, with ``fix`` appended."""
+    from sklearn.utils import check_scalar
+
+    suffix = f" {fix}" if fix else ""
+    if isinstance(value, bool | np.bool_):
+        names: dict[Any, str] = {numbers.Integral: "int", numbers.Real: "float"}
+        expected = names.get(target_type) or str(getattr(target_type, "__name__", target_type))
+        raise TypeError(f"{name} must be an instance of {expected}, not bool.{suffix}")
+    try:
+        check_scalar(
+            value,
+            name,
+            target_type,
+            min_val=min_val,
+            max_val=max_val,
+            include_boundaries=include_boundaries,
+        )
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc}{suffix}") from None
+    if isinstance(value, numbers.Real) and not np.isfinite(float(value)):
+        raise ValueError(f"{name} == {value}, must be a finite number.{suffix}")
+    return value
+
+
+def check_count(
+    value: Any,
+    *,
+    name: str,
+    min_val: int = 0,
+    max_val: int | None = None,
+    fix: str = "",
+) -> int:
+    """Check an integer option (bools and floats refused, never truncated); return an int.
+
+    Parameters
+    ----------
+    value : object
+        The value given.
+    name : str
+        How the caller names the option (``"n_boot"``; ``"--n-boot"`` on the command line).
+    min_val, max_val : int, optional
+        Inclusive bounds.
+    fix : str, optional
+        A sentence appended to the message, saying what to pass instead.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not an integer (a float such as ``2.0`` or ``2.7`` included).
+    ValueError
+        ``value`` is out of bounds.
+
+    Examples
+    --------
+    >>> check_count(3, name="n_repeats", min_val=1)
+    3
+    >>> check_count(2.7, name="n_repeats", min_val=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: n_repeats must be an instance of int, not float.
+    """
+    _scalar(value, name, numbers.Integral, min_val=min_val, max_val=max_val, fix=fix)
+    return int(value)
+
+
+def check_n_boot(n_boot: Any, *, name: str = "n_boot", min_val: int = 0) -> int:
+    """Check a number of bootstrap replicates: an int in ``[min_val, MAX_N_BOOT]``.
+
+    The bound (:data:`MAX_N_BOOT`, 100,000) refuses absurd values before any allocation;
+    functions whose memory also grows with the data check it with :func:`check_memory`.
+
+    Examples
+    --------
+    >>> check_n_boot(1000)
+    1000
+    >>> check_n_boot(10**9)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot == 1000000000, must be <= 100000. Use at most 100,000 replicates (1,000 to 10,000 give stable 95% intervals); 0 for no bootstrap.
+    >>> check_n_boot(-1, name="--n-boot")
+    Traceback (most recent call last):
+    ...
+    ValueError: --n-boot == -1, must be >= 0. Use at most 100,000 replicates (1,000 to 10,000 give stable 95% intervals); 0 for no bootstrap.
+    """
+    fix = f"Use at most {MAX_N_BOOT:,} replicates (1,000 to 10,000 give stable 95% intervals)" + (
+        "; 0 for no bootstrap." if min_val <= 0 else "."
     )
+
+    return check_count(n_boot, name=name, min_val=min_val, max_val=MAX_N_BOOT, fix=fix)
 
 
 def _pandas_parts(name: str, value: Any) -> list[tuple[str, pd.Series | pd.DataFrame]]:
@@ -392,7 +526,7 @@ def align_on_index(**inputs: Any) -> dict[str, Any]:
         positions = index.get_indexer(ref_index)
         if (positions < 0).any():
             absent = index[~index.isin(ref_index)]
-            shown = " and ".join(repr(_scalar(v)) for v in absent[:2])
+            shown = " and ".join(repr(_plain(v)) for v in absent[:2])
             raise DataError(
                 f"{name} and {ref_name} are pandas objects whose indexes hold different labels "
                 f"(e.g. {shown} in {name} are not in {ref_name}); pairing them by position "
@@ -423,5 +557,135 @@ def align_on_index(**inputs: Any) -> dict[str, Any]:
     return out
 
 
-def _scalar(value: Any) -> Any:
+def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def check_n_permutations(n_permutations: Any, *, name: str = "n_permutations") -> int:
+    """Check a number of permutations: an int in ``[1, MAX_N_PERMUTATIONS]``.
+
+    Examples
+    --------
+    >>> check_n_permutations(10_000)
+    10000
+    >>> check_n_permutations(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_permutations == 0, must be >= 1. Use 1 to 10,000,000 permutations (10,000 resolve p-values down to 1e-4).
+    """
+    fix = f"Use 1 to {MAX_N_PERMUTATIONS:,} permutations (10,000 resolve p-values down to 1e-4)."
+    return check_count(n_permutations, name=name, min_val=1, max_val=MAX_N_PERMUTATIONS, fix=fix)
+
+
+def check_confidence(confidence: Any, *, name: str = "confidence") -> float:
+    """Check a confidence level: a real number strictly between 0 and 1; return a float.
+
+    Examples
+    --------
+    >>> check_confidence(0.9)
+    0.9
+    >>> check_confidence(95)
+    Traceback (most recent call last):
+    ...
+    ValueError: confidence == 95, must be < 1. Pass a level such as 0.95 (not 95).
+    """
+    _scalar(
+        confidence,
+        name,
+        numbers.Real,
+        min_val=0,
+        max_val=1,
+        include_boundaries="neither",
+        fix="Pass a level such as 0.95 (not 95).",
+    )
+    return float(confidence)
+
+
+def check_random_state(random_state: Any, *, name: str = "random_state") -> Any:
+    """Check a seed: None, an int in ``[0, 2**32 - 1]``, or a numpy Generator/RandomState.
+
+    Returned unchanged (a numpy integer becomes an int).
+
+    Examples
+    --------
+    >>> check_random_state(0)
+    0
+    >>> check_random_state(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: random_state == -1, must be >= 0. Pass a seed in [0, 4294967295], a numpy.random.Generator, or None for fresh randomness.
+    """
+    if random_state is None or isinstance(
+        random_state, np.random.Generator | np.random.RandomState
+    ):
+        return random_state
+    fix = (
+        f"Pass a seed in [0, {MAX_RANDOM_STATE}], a numpy.random.Generator, or None for "
+        "fresh randomness."
+    )
+    if not isinstance(random_state, numbers.Integral) or isinstance(random_state, bool | np.bool_):
+        raise TypeError(
+            f"{name} must be None, an int or a numpy.random.Generator, not "
+            f"{type(random_state).__qualname__}. {fix}"
+        )
+    return check_count(random_state, name=name, min_val=0, max_val=MAX_RANDOM_STATE, fix=fix)
+
+
+def check_min_group_size(min_group_size: Any, *, name: str = "min_group_size") -> int:
+    """Check a minimum group size: an int >= 0.
+
+    Examples
+    --------
+    >>> check_min_group_size(30)
+    30
+    >>> check_min_group_size(0.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: min_group_size must be an instance of int, not float. Pass a number of rows, e.g. 30 (0 to warn about no group).
+    """
+    return check_count(
+        min_group_size,
+        name=name,
+        min_val=0,
+        fix="Pass a number of rows, e.g. 30 (0 to warn about no group).",
+    )
+
+
+def check_batch_size(
+    batch_size: Any, *, name: str = "batch_size", allow_none: bool = True
+) -> int | None:
+    """Check a batch size: an int >= 1 (or None when ``allow_none``).
+
+    Examples
+    --------
+    >>> check_batch_size(None) is None
+    True
+    >>> check_batch_size(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size == 0, must be >= 1. Pass a number of rows per call, e.g. 4096, or None for all rows at once.
+    """
+    fix = "Pass a number of rows per call, e.g. 4096" + (
+        ", or None for all rows at once." if allow_none else "."
+    )
+    if batch_size is None and allow_none:
+        return None
+    return check_count(batch_size, name=name, min_val=1, fix=fix)
+
+
+def check_memory(n_bytes: float, *, what: str, fix: str) -> None:
+    """Refuse to allocate more than :data:`MAX_ARRAY_BYTES` (4 GiB) for one array.
+
+    Examples
+    --------
+    >>> check_memory(8 * 10**10, what="n_boot=1000 x 10,000,000 rows of weights",
+    ...              fix="lower n_boot.")
+    Traceback (most recent call last):
+    ...
+    ValueError: n_boot=1000 x 10,000,000 rows of weights needs 74.5 GiB, more than the 4 GiB fairaudit allocates at once; lower n_boot.
+    """
+    if n_bytes > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"{what} needs {n_bytes / 2**30:.1f} GiB, more than the "
+            f"{MAX_ARRAY_BYTES / 2**30:g} GiB fairaudit allocates at once; {fix}"
+        )

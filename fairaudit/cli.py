@@ -5,7 +5,9 @@
     fairaudit audit DATA --target COL (--prediction COL [--score COL] | --endpoint URL
                    [--endpoint-config endpoint.yaml] [--features COL ...] [--exclude COL ...])
                    --sensitive COL [COL ...]
-                   [--pos-label VALUE] [--metrics NAME ...] [--n-boot N] [--seed N]
+                   [--pos-label VALUE] [--task binary|multiclass|regression]
+                   [--sample-weight COL] [--missing-groups error|separate]
+                   [--metrics NAME ...] [--n-boot N] [--seed N]
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--follow-symlinks] [--format text|json] [--quiet]
     fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
@@ -31,6 +33,7 @@ the file and checking that the named columns can be used.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import logging
 import os
@@ -137,6 +140,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "--pos-label",
         metavar="VALUE",
         help="the positive class; required unless target and prediction are 0/1 (or boolean)",
+    )
+    audit.add_argument(
+        "--task",
+        choices=("binary", "multiclass", "regression"),
+        help="binary (default when target and prediction are 0/1 or --pos-label is given), "
+        "multiclass (metrics per class) or regression (numeric target)",
+    )
+    audit.add_argument(
+        "--sample-weight", metavar="COL", help="column of non-negative sample weights"
+    )
+    audit.add_argument(
+        "--missing-groups",
+        choices=("error", "separate"),
+        default="error",
+        help="missing sensitive values: an error (default) or their own 'missing' group",
     )
     audit.add_argument(
         "--metrics",
@@ -335,19 +353,26 @@ def _count(args: argparse.Namespace) -> Any:
             ("--target", args.target),
             ("--prediction", args.prediction),
             *((("--score", args.score),) if args.score else ()),
+            *((("--sample-weight", args.sample_weight),) if args.sample_weight else ()),
             *(("--sensitive", c) for c in args.sensitive),
         ]
         for option, column in columns:
             _check_column(frame, column, option, args.data[0])
         y_true, y_pred, pos_label = _labels(frame, args)
-        return fa.metrics.count_table(
+        table = fa.metrics.count_table(
             y_true,
             y_pred,
             sensitive_features=frame[list(args.sensitive)],
             y_score=frame[args.score] if args.score else None,
+            sample_weight=frame[args.sample_weight] if args.sample_weight else None,
             pos_label=pos_label,
-            task="binary",
+            task=args.task or "binary",
+            missing_groups=args.missing_groups,
         )
+        if args.pos_label is not None:
+            # the class counted as positive, as the user named it (for reports and policies)
+            table = dataclasses.replace(table, pos_label=args.pos_label)
+        return table
     from fairaudit.metrics._engines._duckdb import SourceError
     from fairaudit.metrics._engines._files import scan_files
 
@@ -361,6 +386,9 @@ def _count(args: argparse.Namespace) -> Any:
             sensitive=list(args.sensitive),
             score=args.score,
             pos_label=args.pos_label,
+            task=args.task,
+            missing_groups=args.missing_groups,
+            weight=args.sample_weight,
             engine=args.engine,
             spark_master=args.spark_master,
             memory_limit=args.memory_limit,
@@ -424,7 +452,7 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     from fairaudit._validation import find_missing, format_values
     from fairaudit.exceptions import DataError
-    from fairaudit.metrics._engines._labels import check_prediction_labels
+    from fairaudit.metrics._engines._labels import check_prediction_labels, not_01_message
 
     for option, column in (("--target", args.target), ("--prediction", args.prediction)):
         rows = find_missing(frame[column])
@@ -434,12 +462,24 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
                 f"{format_values(rows)}; remove or fill those rows first."
             )
     y_true, y_pred = frame[args.target], frame[args.prediction]
+    if args.task == "regression":
+        for option, column in (("--target", args.target), ("--prediction", args.prediction)):
+            dtype = frame[column].dtype
+            if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+                raise _UsageError(
+                    f"{option}: column {column!r} holds {dtype} values; --task regression "
+                    "needs numbers."
+                )
+        return y_true, y_pred, None
     if pd.api.types.is_float_dtype(y_pred.dtype) and not (y_pred % 1 == 0).all():
         raise _UsageError(
             f"--prediction: column {args.prediction!r} has fractional values "
             f"{format_values(y_pred.unique()[:5].tolist())}, which look like scores; pass the "
-            "predicted labels with --prediction (and the scores with --score)."
+            "predicted labels with --prediction (and the scores with --score), or give "
+            "--task regression if the target is a number."
         )
+    if args.task == "multiclass":
+        return y_true, y_pred, None
 
     def is_01(values: list[Any]) -> bool:
         return all(
@@ -456,11 +496,7 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
             ("--prediction", args.prediction, pred_values),
         ):
             if not is_01(values):
-                shown = sorted(map(str, values))
-                raise _UsageError(
-                    f"{option}: column {column!r} has values {format_values(shown)}, not 0/1; "
-                    f"name the positive class with --pos-label (e.g. --pos-label {shown[-1]!r})."
-                )
+                raise _UsageError(not_01_message(option, column, values))
         return y_true.astype(int), y_pred.astype(int), 1
     pos = _parse_label(args.pos_label, target_values)
     if pos is None:
@@ -484,6 +520,37 @@ def _labels(frame: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return (y_true == pos).astype(int), (y_pred == pred_pos).astype(int), 1
 
 
+# How the library names what the user gave as a flag, most specific first.
+_FLAG_WORDS: tuple[tuple[str, str], ...] = (
+    (r"pass the model's scores", "pass the score column with --score"),
+    (r"pos_label=None\b", "--task multiclass"),
+    (r"pos_label=([^\s,;]+)", r"--pos-label \1"),
+    (r"missing_groups='(\w+)'", r"--missing-groups \1"),
+    (r"task='(\w+)'", r"--task \1"),
+    (r"y_true\b", "--target"),
+    (r"y_pred\b", "--prediction"),
+    (r"y_score\b", "--score"),
+    (r"sensitive_features\b", "--sensitive"),
+    (r"sample_weight\b", "--sample-weight"),
+    (r"pos_label\b", "--pos-label"),
+    (r"n_boot\b", "--n-boot"),
+    (r"min_group_size\b", "--min-group-size"),
+    (r"random_state\b", "--seed"),
+    (r"confidence(?= ?==| must)", "--confidence"),
+    (r"metrics=", "--metrics "),
+)
+
+
+def _in_flag_words(message: str) -> str:
+    """Reword a library message in the command's terms (``y_score`` -> ``--score``)."""
+    import re
+
+    for pattern, replacement in _FLAG_WORDS:
+        # not inside a word or a flag already written as one (--n-boot, --confidence)
+        message = re.sub(r"(?<![-\w])" + pattern, replacement, message)
+    return message
+
+
 # --------------------------------------------------------------------------------------------
 # commands
 # --------------------------------------------------------------------------------------------
@@ -497,14 +564,32 @@ def _progress(args: argparse.Namespace, err: TextIO, message: str) -> None:
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    if args.n_boot < 0:
-        raise _UsageError(f"--n-boot must be >= 0, got {args.n_boot}.")
-    if not 0 < args.confidence < 1:
-        raise _UsageError(
-            f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}."
+    from fairaudit._validation import (
+        MAX_RANDOM_STATE,
+        check_confidence,
+        check_count,
+        check_min_group_size,
+        check_n_boot,
+    )
+
+    try:
+        check_n_boot(args.n_boot, name="--n-boot")
+        check_confidence(args.confidence, name="--confidence")
+        check_min_group_size(args.min_group_size, name="--min-group-size")
+        check_count(
+            args.seed,
+            name="--seed",
+            min_val=0,
+            max_val=MAX_RANDOM_STATE,
+            fix=f"Pass a seed in [0, {MAX_RANDOM_STATE}].",
         )
-    if args.min_group_size < 0:
-        raise _UsageError(f"--min-group-size must be >= 0, got {args.min_group_size}.")
+    except (TypeError, ValueError) as exc:
+        raise _UsageError(_in_flag_words(str(exc))) from None
+    if args.pos_label is not None and args.task in ("multiclass", "regression"):
+        raise _UsageError(
+            f"--pos-label picks one class against the rest (a binary task); leave it out with "
+            f"--task {args.task}."
+        )
     if args.junit and not args.policy:
         raise _UsageError("--junit writes the policy checks; give --policy as well.")
     if len(set(args.sensitive)) != len(args.sensitive):
@@ -538,6 +623,7 @@ def _check_metric_names(args: argparse.Namespace) -> None:
 
 def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import fairaudit as fa
+    from fairaudit.exceptions import FairauditError
     from fairaudit.report import sha256_file
 
     _check_options(args)
@@ -566,7 +652,10 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     endpoint_url = args.endpoint
     if endpoint_url:
         _progress(args, err, "querying the endpoint for the predictions")
-    table = _count(args)
+    try:
+        table = _count(args)
+    except (FairauditError, ValueError, TypeError) as exc:
+        raise _UsageError(_in_flag_words(str(exc))) from exc
 
     inputs = {
         "data file": data_text,
@@ -577,7 +666,11 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "score column": None if endpoint_url else args.score,
         "endpoint": getattr(args, "endpoint_recorded", None),
         "endpoint protocol": getattr(args, "endpoint_protocol", None),
-        "positive label": args.pos_label if args.pos_label is not None else 1,
+        "task": args.task,
+        "positive label": (args.pos_label if args.pos_label is not None else 1)
+        if args.task in (None, "binary")
+        else None,
+        "sample weight column": args.sample_weight,
         "policy file": args.policy,
     }
     inputs = {k: v for k, v in inputs.items() if v is not None}
@@ -601,16 +694,22 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        gm = compute(list(args.metrics) if args.metrics else None)
-        missing = [m for m in (policy.metrics if policy else ()) if m not in gm.metrics]
-        if missing:
-            # the policy needs metrics beyond the defaults (or beyond --metrics): add them
-            gm = compute([*gm.metrics, *missing])
-        marginals = [gm.marginal(f) for f in args.sensitive] if len(args.sensitive) > 1 else []
-        outcome = policy.check(gm) if policy is not None else None
+        try:
+            gm = compute(list(args.metrics) if args.metrics else None)
+            # registry names (multiclass columns are "metric[class]")
+            have = list(dict.fromkeys(str(m).partition("[")[0] for m in gm.metrics))
+            missing = [m for m in (policy.metrics if policy else ()) if m not in have]
+            if missing:
+                # the policy needs metrics beyond the defaults (or beyond --metrics): add them
+                gm = compute([*have, *missing])
+            marginals = [gm.marginal(f) for f in args.sensitive] if len(args.sensitive) > 1 else []
+            outcome = policy.check(gm) if policy is not None else None
+        except (FairauditError, ValueError, TypeError) as exc:
+            # the library speaks of its arguments; the user typed flags
+            raise _UsageError(_in_flag_words(str(exc))) from exc
     seen_messages: set[str] = set()
     for w in caught:
-        text = str(w.message)
+        text = _in_flag_words(str(w.message))
         if text not in seen_messages and not args.quiet:
             seen_messages.add(text)
             print(f"fairaudit: warning: {text}", file=err)

@@ -26,6 +26,7 @@ from fairaudit._endpoint import Endpoint
 
 # Aliased: this module is public, and only wrap, WrappedModel and Endpoint are its names.
 from fairaudit._results import json_safe as _json_safe
+from fairaudit._validation import check_batch_size as _check_batch_size
 from fairaudit._validation import format_values as _format_values
 from fairaudit.exceptions import DataError as _DataError
 from fairaudit.exceptions import ModelError as _ModelError
@@ -132,8 +133,10 @@ class WrappedModel:
         classes: np.ndarray | None,
         pos_label: Any,
         batch_size: int | None,
+        pos_label_given: bool = False,
     ) -> None:
         self._model = model
+        self._pos_label_given = pos_label_given
         self._kind = kind
         self._response_method = response_method
         self._task = task
@@ -298,6 +301,53 @@ class WrappedModel:
         if self._response_method == "predict":
             return self._indicator(self.predict(X))
         return self._scores(X, n)
+
+    def predict_and_score(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(predict(X), predict_score(X))``, calling the model once where it can.
+
+        Torch modules, callables and predictor objects are called once: their labels are
+        derived from their scores by the rule :meth:`predict` documents (so calling both
+        methods would run the model twice for the same output). Label-only models and
+        regressors are called once too. A scikit-learn classifier with scores is called twice
+        (``predict``, then ``predict_proba`` or ``decision_function``): its ``predict`` is its
+        own rule and is not always a threshold of its scores (``SVC(probability=True)``,
+        tuned thresholds, rounding at a probability of exactly 0.5), so fairaudit never
+        derives a scikit-learn model's labels from its scores.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        labels, scores : numpy.ndarray
+            As :meth:`predict` and :meth:`predict_score` return them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fairaudit as fa
+        >>> calls = []
+        >>> def model(X):
+        ...     calls.append(len(X))
+        ...     return np.asarray(X)[:, 0] - 1.0
+        >>> m = fa.wrap(model, response_method="decision_function")
+        >>> labels, scores = m.predict_and_score(np.array([[0.0], [2.0]]))
+        >>> labels.tolist(), scores.tolist(), len(calls)
+        ([0, 1], [-1.0, 1.0], 1)
+        """
+        X, n = self._prepare(X)
+        if self.task == "regression":
+            values = self.predict(X)
+            return values, values.astype(np.float64)
+        if self._response_method == "predict":
+            labels = self.predict(X)
+            return labels, self._indicator(labels)
+        if self._kind == "sklearn":
+            return self.predict(X), self._scores(X, n)
+        scores = self._scores(X, n)
+        return self._labels_from_scores(scores), scores
 
     # -- internals --------------------------------------------------------------------------
 
@@ -668,6 +718,7 @@ def _wrap_sklearn(
                 "regressor; use response_method='predict'."
             )
         resolved = response_method
+    pos_label_given = pos_label is not None
     if classes is not None:
         if pos_label is None:
             pos_label = classes[-1] if task_ == "binary" else None
@@ -688,6 +739,7 @@ def _wrap_sklearn(
         classes=classes,
         pos_label=pos_label,
         batch_size=batch_size,
+        pos_label_given=pos_label_given,
     )
 
 
@@ -863,10 +915,21 @@ def wrap(
     array([0, 1, 1])
     """
     if isinstance(obj, WrappedModel):
-        if (response_method, batch_size, pos_label, task) != ("auto", None, None, None):
+        given = {
+            "response_method": (response_method, "auto", obj.response_method),
+            "batch_size": (batch_size, None, obj.batch_size),
+            "pos_label": (pos_label, None, obj.pos_label),
+            "task": (task, None, obj.task),
+        }
+        conflicts = [
+            f"{name}={value!r} (it has {current!r})"
+            for name, (value, default, current) in given.items()
+            if value != default and value != current
+        ]
+        if conflicts:
             raise ValueError(
-                "obj is already a WrappedModel; wrap the underlying model (obj.model) to change "
-                "response_method, batch_size, pos_label or task."
+                f"obj is already a WrappedModel, wrapped with other settings: "
+                f"{', '.join(conflicts)}; wrap the underlying model (obj.model) to change them."
             )
         return obj
     if isinstance(obj, Endpoint):
@@ -889,13 +952,7 @@ def wrap(
         )
     if task is not None and task not in _TASKS:
         raise ValueError(f"task must be one of {_format_values(_TASKS)} or None, got {task!r}.")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
-    batch = None if batch_size is None else int(batch_size)
+    batch = _check_batch_size(batch_size)
 
     if _is_torch_module(obj):
         kind: ModelKind = "torch"
@@ -921,6 +978,7 @@ def wrap(
             f"response_method={resolved!r} needs a classifier; with task='regression' use "
             "response_method='predict' (or 'auto' for callables and predictor objects)."
         )
+    pos_label_given = pos_label is not None
     classes: np.ndarray | None = None
     if resolved != "predict" and task != "multiclass":
         classes = np.array([0, 1])  # score columns index the classes; a binary model's are 0, 1
@@ -940,4 +998,5 @@ def wrap(
         classes=classes,
         pos_label=pos_label,
         batch_size=batch,
+        pos_label_given=pos_label_given,
     )

@@ -22,3 +22,49 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     gm = namespace["gm"]
     assert gm.sensitive_feature_names == ("sex", "race")
     assert (tmp_path / "audit.html").stat().st_size > 10_000
+
+
+def _cli_example(text: str) -> str:
+    block = re.search(r"From the command line.*?```bash\n(.*?)```", text, re.S)
+    assert block, "README.md lost its command-line example"
+    return block.group(1)
+
+
+def test_readme_cli_example_names_real_files():
+    """No placeholder: the command reads what the main job writes, through the venv's command."""
+    command = _cli_example(README.read_text())
+    assert command.startswith(".venv/bin/fairaudit audit build/adult-test-predictions.csv ")
+    job = (README.parent / "docs/examples/audit_adult.py").read_text()
+    assert 'out / "adult-test-predictions.csv"' in job
+    assert (README.parent / "docs/examples/policy.yaml").is_file()
+    assert "fairaudit = " in (README.parent / "pyproject.toml").read_text()  # .venv/bin/fairaudit
+
+
+@pytest.mark.slow
+def test_readme_cli_example_runs(tmp_path, monkeypatch):
+    """Paste the README's command after the main job's predictions: it runs and gates (exit 1)."""
+    import importlib.util
+    import shlex
+    import shutil
+
+    pytest.importorskip("jinja2")
+    from fairaudit.cli import main
+
+    root = README.parent
+    spec = importlib.util.spec_from_file_location(
+        "audit_adult", root / "docs/examples/audit_adult.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)
+    monkeypatch.chdir(tmp_path)
+    job.train_and_predict(Path("build"))  # what the README's main job writes first
+    (tmp_path / "docs/examples").mkdir(parents=True)
+    shutil.copy(root / "docs/examples/policy.yaml", tmp_path / "docs/examples/policy.yaml")
+    lines = _cli_example(README.read_text()).replace("\\\n", " ").splitlines()
+    argv = shlex.split(lines[0])
+    assert argv[0] == ".venv/bin/fairaudit"
+    code = main(argv[1:])
+    assert code == 1  # the example policy fails this model, as the README says
+    assert (tmp_path / "build/audit.html").stat().st_size > 10_000

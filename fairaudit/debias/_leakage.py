@@ -13,9 +13,12 @@ from fairaudit._validation import (
     align_on_index,
     as_1d,
     as_generator,
+    check_confidence,
     check_consistent_length,
+    check_n_boot,
     check_no_missing,
     check_one_label_type,
+    check_random_state,
     format_values,
 )
 from fairaudit.exceptions import DataError
@@ -274,6 +277,15 @@ def leakage(
 
     aligned = align_on_index(scores=scores, z=z, y=y)
     scores, z, y = aligned["scores"], aligned["z"], aligned["y"]
+    n_boot = check_n_boot(n_boot)
+    confidence = check_confidence(confidence)
+    random_state = check_random_state(random_state)
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, float | int)
+        or not 0 < test_size < 1
+    ):
+        raise ValueError(f"test_size must be a share in (0, 1), got {test_size!r}; e.g. 0.5.")
     s = (
         np.asarray(scores, dtype=np.float64)
         if not isinstance(scores, pd.DataFrame)
@@ -318,12 +330,6 @@ def leakage(
             else yv[:, None]
         )
         features = np.column_stack([features, y_alone])
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}.")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-    if int(n_boot) < 0:
-        raise ValueError(f"n_boot must be >= 0, got {n_boot!r}.")
     rng = as_generator(random_state)
     seed = int(rng.integers(2**31 - 1))
     try:

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._results import ResultMixin, get_axes, json_safe, plot_text
-from fairaudit._validation import as_generator, format_values
+from fairaudit._validation import (
+    as_generator,
+    check_count,
+    check_n_permutations,
+    format_values,
+)
 from fairaudit.embeddings._permutation import (
     Alternative,
     permutation_pvalue,
@@ -169,14 +174,12 @@ def _as_words(words: Any, name: str) -> list[str]:
 
 
 def _check_options(n_permutations: int, alternative: str, ddof: int) -> None:
-    if not isinstance(n_permutations, int | np.integer) or n_permutations < 1:
-        raise ValueError(f"n_permutations must be a positive int, got {n_permutations!r}.")
+    check_n_permutations(n_permutations)
     if alternative not in ("greater", "less", "two-sided"):
         raise ValueError(
             f"alternative must be 'greater', 'less' or 'two-sided', got {alternative!r}."
         )
-    if not isinstance(ddof, int | np.integer) or ddof < 0:
-        raise ValueError(f"ddof must be a non-negative int, got {ddof!r}.")
+    check_count(ddof, name="ddof", min_val=0, fix="Pass 1 (sample) or 0 (population).")
 
 
 def _associations(targets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -25,7 +25,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairaudit._validation import as_generator, format_values
+from fairaudit._validation import (
+    MAX_ARRAY_BYTES,
+    as_generator,
+    check_confidence,
+    check_count,
+    check_memory,
+    check_n_boot,
+    check_random_state,
+    format_values,
+)
 from fairaudit.exceptions import DataError, ModelError
 from fairaudit.importance._encoding import EncodedFrame, encode_frame
 from fairaudit.importance._result import OrthogonalImportance
@@ -622,20 +631,15 @@ def orthogonal_importance(
     True
     """
     strategy = _check_strategy(strategy, fairml_compat)
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, int | np.integer):
-        raise TypeError(f"n_repeats must be an int, got {type(n_repeats).__name__}.")
-    if n_repeats < 1:
-        raise ValueError(f"n_repeats must be >= 1, got {n_repeats}.")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer):
-        raise TypeError(f"n_boot must be an int, got {type(n_boot).__name__}.")
-    if n_boot < 0:
-        raise ValueError(f"n_boot must be >= 0, got {n_boot}.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence}.")
+    n_repeats = check_count(n_repeats, name="n_repeats", min_val=1, fix="Pass e.g. n_repeats=10.")
+    n_boot = check_n_boot(n_boot)
+    confidence = check_confidence(confidence)
+    random_state = check_random_state(random_state)
     if output not in (None, "score", "label"):
         raise ValueError(f"output must be 'score', 'label' or None, got {output!r}.")
-    if max_batch_bytes <= 0:
-        raise ValueError(f"max_batch_bytes must be > 0, got {max_batch_bytes}.")
+    max_batch_bytes = check_count(
+        max_batch_bytes, name="max_batch_bytes", min_val=1, fix="Pass a number of bytes."
+    )
 
     enc = encode_frame(X)
     units = _build_units(enc, groups, fairml_compat)
@@ -656,6 +660,13 @@ def orthogonal_importance(
     capacity = int(max(256, min(max_batch_bytes // row_bytes, 10 * n)))
     n_eval = n_repeats if (strategy in _RANDOM_STRATEGIES and not fairml_compat) else 1
     use_boot = n_boot > 0 and not fairml_compat
+    if use_boot:
+        check_memory(
+            4.0 * n_boot * n,
+            what=f"n_boot={n_boot:,} bootstrap weights for {n:,} rows",
+            fix=f"lower n_boot to at most {max(1, MAX_ARRAY_BYTES // (4 * n)):,}, or pass a "
+            "sample of the rows.",
+        )
     weights = _bootstrap_weights(n, n_boot, rng) if use_boot else None
 
     # baseline output, in chunks of the batch capacity

@@ -290,9 +290,13 @@ def _sorted_labels(labels: list[Any]) -> list[Any]:
 
 
 def binary_labels(
-    y_true: np.ndarray, y_pred: np.ndarray, *, pos_label: Any
+    y_true: np.ndarray, y_pred: np.ndarray, *, pos_label: Any, one_vs_rest: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Check binary labels and turn both into booleans ``== pos_label``."""
+    """Check binary labels and turn both into booleans ``== pos_label``.
+
+    With ``one_vs_rest`` (``pos_label`` was given), more than two labels are allowed: the
+    positive class against every other.
+    """
     labels: list[Any] = []
     for arr in (y_true, y_pred):
         for v in _distinct(arr).tolist():
@@ -304,11 +308,12 @@ def binary_labels(
     if y_true.dtype.kind == "b" or y_pred.dtype.kind == "b":
         labels = list(dict.fromkeys(int(v) if isinstance(v, bool) else v for v in labels))
     labels = _sorted_labels(labels)
-    if len(labels) > 2:
+    if len(labels) > 2 and not (one_vs_rest and pos_label in labels):
         raise DataError(
             f"binary metrics need two labels, but y_true and y_pred hold {len(labels)}: "
-            f"{format_values(labels)}; binarize them (y == positive class), or pass "
-            "pos_label=None for one-vs-rest metrics of every class."
+            f"{format_values(labels)}; pass pos_label= one of them for that class against "
+            "the rest, pos_label=None for one-vs-rest metrics of every class, or "
+            "task='regression' if they are quantities (counts, weeks)."
         )
     if pos_label not in labels and labels:
         raise DataError(

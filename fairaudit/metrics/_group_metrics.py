@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._provenance import core_versions, sha256_array
-from fairaudit._validation import align_on_index, as_1d, as_generator, check_consistent_length
+from fairaudit._validation import (
+    align_on_index,
+    as_1d,
+    check_confidence,
+    check_consistent_length,
+    check_min_group_size,
+    check_n_boot,
+    check_random_state,
+)
 from fairaudit._validation import check_sample_weight as _check_sample_weight
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._assemble import _build
@@ -40,6 +48,20 @@ logger = logging.getLogger(__name__)
 
 # cells x replicates drawn for the regression bootstrap, at most
 _REGRESSION_BOOT_BUDGET = 10_000_000
+
+
+class _DefaultPosLabel(int):
+    """The integer 1 as ``pos_label``'s default: tells "not given" from an explicit 1.
+
+    Labels with more than two classes and a ``pos_label`` that was given give one-vs-rest
+    metrics of that class; with the default they are refused (they may be anything).
+    """
+
+    def __repr__(self) -> str:
+        return "1"
+
+
+_POS_LABEL_NOT_GIVEN = _DefaultPosLabel(1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +148,7 @@ def group_metrics(
     y_score: Any = None,
     metrics: list[str] | str | None = None,
     sample_weight: Any = None,
-    pos_label: Any = 1,
+    pos_label: Any = _POS_LABEL_NOT_GIVEN,
     n_boot: int = 0,
     confidence: float = 0.95,
     ci_method: Literal["bootstrap", "jeffreys", "wilson"] | None = None,
@@ -169,8 +191,10 @@ def group_metrics(
         Non-negative, finite weights. Metrics use weighted counts; ``count`` stays the number of
         rows.
     pos_label : object, default 1
-        The positive label. ``None`` computes one-vs-rest metrics for every class
-        (multiclass); columns are then named ``"metric[class]"``.
+        The positive label. With more than two labels, a ``pos_label`` that is given gives
+        binary metrics of that class against the rest (as the command's ``--pos-label``);
+        left at its default, more than two labels are refused. ``None`` computes one-vs-rest
+        metrics for every class (multiclass); columns are then named ``"metric[class]"``.
     n_boot : int, default 0
         Bootstrap replicates of the score and regression metrics. With ``n_boot > 0`` and
         ``ci_method=None``, ``ci_method`` is ``"bootstrap"``.
@@ -250,10 +274,13 @@ def group_metrics(
     >>> round(float(gm.difference()["selection_rate"]), 4)
     0.25
     """
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
-        raise TypeError(f"n_boot must be a non-negative int, got {n_boot!r}.")
-    if not (isinstance(confidence, float | int) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}.")
+    n_boot = check_n_boot(n_boot)
+    confidence = check_confidence(confidence)
+    min_group_size = check_min_group_size(min_group_size)
+    random_state = check_random_state(random_state)
+    one_vs_rest = pos_label is not _POS_LABEL_NOT_GIVEN
+    if not one_vs_rest:
+        pos_label = 1
     if ci_method is None:
         ci_method = "bootstrap" if n_boot > 0 else None
     if ci_method not in (None, "bootstrap", "jeffreys", "wilson"):
@@ -262,10 +289,6 @@ def group_metrics(
         )
     if ci_method == "bootstrap" and n_boot < 1:
         raise ValueError("ci_method='bootstrap' needs n_boot > 0 (e.g. n_boot=1000).")
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int | np.integer):
-        raise TypeError(f"min_group_size must be an int, got {min_group_size!r}.")
-    if random_state is not None:
-        as_generator(random_state)  # type check now, not after the pass over the data
     if data is not None and engine in ("auto", "numpy"):
         from fairaudit.metrics._scan import frame_arguments
 
@@ -346,7 +369,9 @@ def group_metrics(
     else:
         if pos_label is None:
             raise DataError("task='binary' needs a pos_label; pass the positive class.")
-        t_pos, p_pos = binary_labels(t_values, p_values, pos_label=pos_label)
+        t_pos, p_pos = binary_labels(
+            t_values, p_values, pos_label=pos_label, one_vs_rest=one_vs_rest
+        )
         cells, cell_n, w2 = binary_cells(codes, t_pos, p_pos, weight, g)
         pos_label_out = pos_label
     # drop the combinations of sensitive values that no row has

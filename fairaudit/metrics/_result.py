@@ -696,6 +696,9 @@ class GroupMetrics(ResultMixin):
             lines.append((tier, -sure, text))
         lines.sort(key=lambda t: (t[0], t[1]))
         out = [t for _, _, t in lines]
+        single = self._single_class_note()
+        if single:
+            out.insert(0, single)
         excluded = self.excluded_groups
         if len(excluded):
             shown = [f"{_label_text(g)} ({int(c)})" for g, c in excluded["count"].items()]
@@ -704,6 +707,24 @@ class GroupMetrics(ResultMixin):
                 f"left out of the comparisons: {format_values(shown)}."
             )
         return out
+
+    def _single_class_note(self) -> str | None:
+        """One sentence when every true label is the same class (binary task)."""
+        table = self._table
+        if table is None or self.task != "binary":
+            return None
+        cells = table.cell_n.reshape(table.n_groups, -1)  # per group: TN, FP, FN, TP
+        positives = int(cells[:, 2:].sum())
+        negatives = int(cells[:, :2].sum())
+        if positives and negatives:
+            return None
+        which = "positive" if positives else "negative"
+        undefined = "negatives" if positives else "positives"
+        return (
+            f"Every true label is {which} (pos_label={self.pos_label!r}): rates among actual "
+            f"{undefined} are undefined, and the others compare only how often each group's "
+            "predictions agree with that single class."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (the contract's common keys plus group-metric fields).

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fairaudit._results import json_safe
 from fairaudit.exceptions import PolicyError
-from fairaudit.policy._rules import _EQUALIZED_ODDS, Rule, _format_label, _needed
+from fairaudit.policy._rules import _EQUALIZED_ODDS, Rule, _format_label, _needed, split_class
 
 if TYPE_CHECKING:  # pragma: no cover
     from fairaudit.metrics import GroupMetrics
@@ -193,10 +193,31 @@ def _error(rule: Rule, feature: tuple[str, ...], reason: str, **kw: Any) -> Rule
 
 def check_rule(rule: Rule, result: GroupMetrics) -> list[RuleResult]:
     """Return the results of one rule: one per sensitive feature it applies to."""
+    judged = _per_class(rule, result)
     out = []
     for feature, gm in _select_features(rule, result):
-        out.append(_check_one(rule, feature, gm))
+        r = _check_one(judged, feature, gm)
+        out.append(r if judged is rule else replace(r, rule=rule))
     return out
+
+
+def _per_class(rule: Rule, result: Any) -> Rule:
+    """Judge ``metric[cls]`` on a one-vs-rest result whose positive class is ``cls``.
+
+    A multiclass result has the column ``metric[cls]`` itself; a binary result computed with
+    ``pos_label=cls`` (``--pos-label cls``) holds the same numbers under ``metric``.
+    """
+    base, cls = split_class(rule.metric)
+    if cls is None or rule.metric in tuple(result.metrics):
+        return rule
+    pos_label = getattr(result, "pos_label", None)
+    if (
+        getattr(result, "task", None) == "binary"
+        and pos_label is not None
+        and str(pos_label) == cls
+    ):
+        return replace(rule, metric=base)
+    return rule
 
 
 def _bounds_text(rule: Rule) -> str:

@@ -212,7 +212,7 @@ class PolicyOutcome(ResultMixin):
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"fairaudit.policy.{self.policy.name}",
+                classname=_junit_classname(self.policy.name),
                 name=f"{r.name}: {r.rule.label}",
             )
             if r.status == "fail":
@@ -231,3 +231,14 @@ class PolicyOutcome(ResultMixin):
             + ET.tostring(suites, encoding="unicode")
             + "\n"
         )
+
+
+def _junit_classname(policy_name: str) -> str:
+    """``fairaudit.policy.<name>`` with the name made a dotted-path segment.
+
+    JUnit reporters split ``classname`` on dots into packages and classes and some break on
+    spaces: every run of characters other than letters, digits, ``_`` and ``-`` becomes one
+    ``_`` (``"four-fifths rule (v2)"`` -> ``four-fifths_rule_v2``).
+    """
+    segment = re.sub(r"[^A-Za-z0-9_-]+", "_", policy_name).strip("_") or "policy"
+    return f"fairaudit.policy.{segment}"

@@ -64,6 +64,7 @@ from fairaudit.policy._rules import (
     _parse_rule,
     _shown,
     _suggest,
+    split_class,
 )
 from fairaudit.policy._yaml import PolicyYAMLError, load_policy_yaml
 
@@ -278,11 +279,16 @@ class Policy:
     def metrics(self) -> tuple[str, ...]:
         """The registry metrics the rules need, in rule order without repeats.
 
-        ``equalized_odds`` needs ``true_positive_rate`` and ``false_positive_rate``.
+        ``equalized_odds`` needs ``true_positive_rate`` and ``false_positive_rate``; a
+        per-class rule (``true_positive_rate[Private]``) needs ``true_positive_rate``,
+        computed per class (``pos_label=None``) or for that class (``pos_label="Private"``).
         """
         return tuple(
             dict.fromkeys(
-                m for r in self.rules if r.target == "group_metrics" for m in _needed(r.metric)
+                split_class(m)[0]
+                for r in self.rules
+                if r.target == "group_metrics"
+                for m in _needed(r.metric)
             )
         )
 

@@ -97,6 +97,29 @@ def _needed(metric: str) -> tuple[str, ...]:
     return parts_of(metric)
 
 
+def split_class(metric: str) -> tuple[str, str | None]:
+    """Split a per-class metric name, ``"true_positive_rate[Private]"`` -> (base, class).
+
+    A name without a ``[class]`` suffix gives ``(metric, None)``. The class is kept as text:
+    it is matched to the result's classes by their text (as ``--pos-label`` is).
+    """
+    if metric.endswith("]") and "[" in metric:
+        base, _, cls = metric[:-1].partition("[")
+        return base, cls
+    return metric, None
+
+
+def _is_known(metric: Any, known: Sequence[str]) -> bool:
+    """Tell a registry metric or composite, or a per-class classification metric (``tpr[A]``)."""
+    if not isinstance(metric, str):
+        return False
+    if metric in known:
+        return True
+    base, cls = split_class(metric)
+    entry = METRIC_REGISTRY.get(base)
+    return bool(cls) and entry is not None and entry.task == "binary"
+
+
 @dataclass(frozen=True)
 class Rule:
     """One threshold of a policy.
@@ -286,7 +309,7 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
             "for a data-bias measure (e.g. measure: DPL)."
         )
     metric = merged["metric"]
-    if not isinstance(metric, str) or metric not in known:
+    if not _is_known(metric, known):
         names = sorted([*known, *FLIP_STATISTICS])
         raise PolicyError(
             f"{where}: key 'metric': unknown metric {_shown(metric)}.{_suggest(str(metric), names)} "

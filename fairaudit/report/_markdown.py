@@ -119,6 +119,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         if s["summary"]:
             out.append("")
         g = s["groups"]
+        if g and g.get("note"):
+            out += [g["note"], ""]
         if g and g["layout"] == "by_metric":
             out += [
                 *_md_table(

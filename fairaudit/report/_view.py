@@ -23,6 +23,9 @@ _N_HIGHLIGHTS = 8
 _HIGHLIGHTS_PER_RESULT = 3
 _MAX_GROUP_COLUMNS = 6
 _MAX_METRIC_COLUMNS = 6
+# A report summarizes: beyond this many groups, the page shows the largest groups and those
+# furthest from the overall value, and says where the rest are (the JSON report has them all).
+MAX_GROUPS_SHOWN = 40
 # describes the data (how often the true label is positive), not how the model treats people
 _NOT_MODEL_DISPARITIES = ("count", "base_rate")
 
@@ -92,13 +95,54 @@ def _metric_label(section: Mapping[str, Any], metric: str) -> str:
     return str(info.get("label") or metric.replace("_", " "))
 
 
+def _shown_groups(section: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
+    """Choose the groups a page lists: all, or the largest and the most distant.
+
+    Ranked by ``count`` (support) and by the distance of the first metric from its overall
+    value (the gap); listed in the result's order. Returns the groups and a note, or None.
+    """
+    groups = list(section.get("groups") or [])
+    if len(groups) <= MAX_GROUPS_SHOWN:
+        return groups, None
+    metrics = [m for m in section.get("metrics") or [] if m != "count"]
+    metric = metrics[0] if metrics else None
+    overall = (section.get("overall") or {}).get(metric) if metric else None
+    counts = [float(g.get("count") or 0) for g in groups]
+    by_count = sorted(range(len(groups)), key=lambda i: -counts[i])
+    keep = set(by_count[: MAX_GROUPS_SHOWN // 2])
+    gap_text = ""
+    if metric is not None and isinstance(overall, int | float) and math.isfinite(overall):
+        ref = float(overall)
+
+        def gap(i: int) -> float:
+            value = (groups[i].get("values") or {}).get(metric)
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                return -1.0
+            return abs(float(value) - ref)
+
+        for i in sorted(range(len(groups)), key=lambda i: (-gap(i), -counts[i])):
+            if len(keep) >= MAX_GROUPS_SHOWN:
+                break
+            keep.add(i)
+        gap_text = f" and those furthest from the overall {_metric_label(section, metric)}"
+    for i in by_count:  # fill up with the next largest when no gap ranks them
+        if len(keep) >= MAX_GROUPS_SHOWN:
+            break
+        keep.add(i)
+    note = (
+        f"Showing {len(keep)} of {len(groups):,} groups: the largest{gap_text}. Every group "
+        "is in the JSON report (and in the result's to_frame())."
+    )
+    return [groups[i] for i in sorted(keep)], note
+
+
 def _groups_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
     """Per-group values with intervals, laid out to fit a printed page.
 
     Up to ``_MAX_GROUP_COLUMNS`` groups: one row per metric, one column per group. More groups:
     one row per group, metrics split into tables of at most ``_MAX_METRIC_COLUMNS`` columns.
     """
-    groups = section.get("groups")
+    groups, note = _shown_groups(section)
     metrics = [m for m in section.get("metrics") or [] if m != "count"]
     if not groups or not metrics:
         return None
@@ -131,6 +175,7 @@ def _groups_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
             "header": " & ".join(features),
             "columns": labels,
             "rows": rows,
+            "note": note,
         }
     chunks = []
     for start in range(0, len(metrics), _MAX_METRIC_COLUMNS):
@@ -148,7 +193,7 @@ def _groups_table(section: Mapping[str, Any]) -> dict[str, Any] | None:
                 ],
             }
         )
-    return {"layout": "by_group", "features": features, "chunks": chunks}
+    return {"layout": "by_group", "features": features, "chunks": chunks, "note": note}
 
 
 _COMPARE_ORDER = {
@@ -394,7 +439,11 @@ def _sections_view(
     for i, section in enumerate(report["sections"]):
         groups = _groups_table(section)
         svg, plot_error = (None, None)
-        if html and i < len(results):
+        n_groups = len(section.get("groups") or [])
+        if html and n_groups > MAX_GROUPS_SHOWN:
+            # a bar per group is unreadable (and slow to draw) beyond a few dozen bars
+            plot_error = f"No plot of {n_groups:,} groups; the table lists the ones to read."
+        elif html and i < len(results):
             svg, plot_error = _plot_svg(results[i], i + 1)
         out.append(
             {

@@ -56,6 +56,18 @@ def folder(tmp_path_factory, script_group_data):
     frame.assign(y=frame["y"].astype(float).where(np.arange(n) != 5)).to_csv(
         root / "missing.csv", index=False
     )
+    weeks = rng.integers(0, 53, n)
+    pd.DataFrame(
+        {
+            "weeks": weeks,
+            "pred_weeks": np.clip(weeks + rng.integers(-3, 4, n), 0, 52),
+            "sex": frame["sex"],
+            "group": frame["sex"].where(np.arange(n) >= 2),
+            "weight": np.round(rng.random(n) * 2, 3),
+            "cls": rng.choice(["Private", "Self-emp", "Gov"], n),
+            "pred_cls": rng.choice(["Private", "Self-emp", "Gov"], n),
+        }
+    ).to_csv(root / "weeks.csv", index=False)
     (root / "empty.csv").write_text("")
     (root / "header.csv").write_text("y,pred,sex\n")
     (root / "bad.parquet").write_bytes(b"not parquet at all")
@@ -223,7 +235,7 @@ BAD = [
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "prd", "--sensitive", "sex"], "--prediction: no column 'prd' in {f}/data.csv. Did you mean 'pred'?"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "gender"], "--sensitive: no column 'gender'"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--score", "proba", "--sensitive", "sex"], "--score: no column 'proba'"),
-    (["audit", "{f}/three.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex"], "--target: column 'y' has values ['0', '1', '2'], not 0/1; name the positive class with --pos-label"),
+    (["audit", "{f}/three.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex"], "--target: column 'y' has values ['0', '1', '2'], not 0/1; give --task regression if they are quantities (counts, weeks), --task multiclass for metrics per class, or --pos-label '2'"),
     (["audit", "{f}/labels.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex"], "not 0/1; name the positive class with --pos-label (e.g. --pos-label '>50K')"),
     (["audit", "{f}/labels.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--pos-label", "yes"], "--pos-label: 'yes' is not a value of --target 'y'"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "score", "--sensitive", "sex"], "--prediction: column 'score' has fractional values"),
@@ -232,9 +244,21 @@ BAD = [
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--policy", "{f}/unknown_metric.yaml"], "rule 1: key 'metric': unknown metric 'selection_rte'. Did you mean 'selection_rate'?"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--policy", "{f}/impossible.yaml"], "rule 1: impossible rule, 'min' (0.3) is greater than 'max' (0.1)"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--policy", "{f}/none.yaml"], "policy file not found: {f}/none.yaml"),
-    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--n-boot", "-1"], "--n-boot must be >= 0, got -1."),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--n-boot", "-1"], "--n-boot == -1, must be >= 0."),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--n-boot", "many"], "argument --n-boot: invalid int value: 'many'"),
-    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--confidence", "95"], "--confidence must be between 0 and 1"),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--confidence", "95"], "--confidence == 95.0, must be < 1. Pass a level such as 0.95"),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--n-boot", "1000000000"], "--n-boot == 1000000000, must be <= 100000."),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--seed", "-1"], "--seed == -1, must be >= 0. Pass a seed in [0, 4294967295]."),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--min-group-size", "-3"], "--min-group-size == -3, must be >= 0."),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--metrics", "roc_auc"], "metric 'roc_auc' needs --score; pass the score column with --score."),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--sample-weight", "wieght"], "--sample-weight: no column 'wieght'"),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--sample-weight", "sex", "--engine", "pandas"], "--sample-weight must be numeric"),
+    (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--task", "ranking"], "argument --task: invalid choice: 'ranking'"),
+    (["audit", "{f}/labels.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--task", "multiclass", "--pos-label", ">50K"], "--pos-label picks one class against the rest (a binary task); leave it out with --task multiclass."),
+    (["audit", "{f}/labels.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--task", "regression", "--engine", "pandas"], "--target: column 'y' holds"),
+    (["audit", "{f}/weeks.csv", "--target", "weeks", "--prediction", "pred_weeks", "--sensitive", "sex"], "--target: column 'weeks' has values ['0', '1', '2', '3', '4', ... and 48 more], not 0/1; give --task regression if they are quantities"),
+    (["audit", "{f}/weeks.csv", "--target", "weeks", "--prediction", "pred_weeks", "--task", "regression", "--sensitive", "group"], "sensitive feature 'group' has 2 missing"),
+    (["audit", "{f}/weeks.csv", "--target", "weeks", "--prediction", "pred_weeks", "--task", "regression", "--sensitive", "group", "--engine", "pandas"], "impute them, or pass --missing-groups separate"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--junit", "j.xml"], "--junit writes the policy checks; give --policy as well."),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--report", "r.pdf"], "--report: use a .html, .md or .json file name"),
     (["audit", "{f}/data.csv", "--target", "y", "--prediction", "pred", "--sensitive", "sex", "--metrics", "selection_rte"], "--metrics: unknown metric 'selection_rte'. Did you mean 'selection_rate'?"),
@@ -329,6 +353,106 @@ def test_installed_entry_point_and_python_m(folder, tmp_path):
         timeout=120,
     )
     assert (version.returncode, version.stdout.strip()) == (0, f"fairaudit {fa.__version__}")
+
+
+# --------------------------------------------------------------------------------------------
+# on par with the API: --task, --sample-weight, --missing-groups give what the library gives
+# --------------------------------------------------------------------------------------------
+
+
+def _json_by_group(out):
+    data = json.loads(out)
+    (section,) = [s for s in data["sections"] if s["kind"] == "group_metrics"]
+    return section
+
+
+def _cli_gm(folder, *argv):
+    code, out, err = run("audit", folder / "weeks.csv", *argv, "--format", "json", "--quiet")
+    assert code == 0, err
+    return _json_by_group(out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "kwargs"),
+    [
+        (
+            ["--target", "weeks", "--prediction", "pred_weeks", "--task", "regression"],
+            {"y_true": "weeks", "y_pred": "pred_weeks", "task": "regression", "pos_label": None},
+        ),
+        (
+            ["--target", "cls", "--prediction", "pred_cls", "--task", "multiclass"],
+            {"y_true": "cls", "y_pred": "pred_cls", "task": "multiclass", "pos_label": None},
+        ),
+        (
+            ["--target", "cls", "--prediction", "pred_cls", "--sample-weight", "weight",
+             "--task", "multiclass"],
+            {"y_true": "cls", "y_pred": "pred_cls", "task": "multiclass", "pos_label": None,
+             "sample_weight": "weight"},
+        ),
+        (
+            ["--target", "weeks", "--prediction", "pred_weeks", "--task", "regression",
+             "--missing-groups", "separate", "--sample-weight", "weight"],
+            {"y_true": "weeks", "y_pred": "pred_weeks", "task": "regression", "pos_label": None,
+             "missing_groups": "separate", "sample_weight": "weight"},
+        ),
+    ],
+    ids=["regression", "multiclass", "weighted", "missing-separate"],
+)  # fmt: skip
+def test_cli_task_weights_and_missing_groups_match_the_api(folder, argv, kwargs):
+    frame = pd.read_csv(folder / "weeks.csv")
+    sensitive = "group" if kwargs.get("missing_groups") else "sex"
+    section = _cli_gm(folder, *argv, "--sensitive", sensitive)
+    kw = dict(kwargs)
+    y_true, y_pred = frame[kw.pop("y_true")], frame[kw.pop("y_pred")]
+    if "sample_weight" in kw:
+        kw["sample_weight"] = frame[kw["sample_weight"]]
+    gm = fa.group_metrics(
+        y_true, y_pred, sensitive_features=frame[[sensitive]], min_group_size=1, **kw
+    )
+    assert gm.task == kwargs["task"]
+    assert section["parameters"]["task"] == kwargs["task"]
+    got = {(str(r[sensitive]), r["metric"]): r["value"] for r in section["table"]}
+    assert {m for _, m in got} == set(gm.metrics)
+    for group, row in gm.by_group.iterrows():
+        for metric in gm.metrics:
+            value = got[(str(group), metric)]
+            np.testing.assert_allclose(np.nan if value is None else value, row[metric])
+
+
+def test_warnings_name_flags(folder):
+    code, _, err = run(
+        "audit", folder / "weeks.csv", "--target", "weeks", "--prediction", "pred_weeks",
+        "--task", "regression", "--sensitive", "group", "--missing-groups", "separate",
+    )  # fmt: skip
+    assert code == 0
+    assert "or lower --min-group-size to silence" in err
+    assert "min_group_size" not in err
+
+
+def test_per_class_policy_same_in_multiclass_and_one_vs_rest(folder, tmp_path):
+    policy = tmp_path / "private.yaml"
+    policy.write_text(
+        "version: 1\nname: per class\nrules:\n"
+        "  - {id: tpr, metric: 'true_positive_rate[Private]', compare: difference, max: 0.9}\n"
+    )
+    outputs = []
+    for extra in (["--task", "multiclass"], ["--pos-label", "Private"]):
+        code, out, _ = run(
+            "audit", folder / "weeks.csv", "--target", "cls", "--prediction", "pred_cls",
+            "--sensitive", "sex", "--policy", policy, "--quiet", *extra,
+        )  # fmt: skip
+        assert code == 0, out
+        outputs.append([line for line in out.splitlines() if "tpr" in line])
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0].split() == [
+        "PASS",
+        "tpr",
+        "[sex]:",
+        "true_positive_rate[Private]",
+        "difference",
+        "<=",
+        "0.9",
+    ]
 
 
 # --------------------------------------------------------------------------------------------

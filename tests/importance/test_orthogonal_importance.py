@@ -369,9 +369,9 @@ def test_wrong_arguments(rng):
         fa.orthogonal_importance(f, X, groups={"g": "a"})
     with pytest.raises(ValueError, match="output must be"):
         fa.orthogonal_importance(f, X, output="proba")
-    with pytest.raises(ValueError, match="n_repeats must be >= 1"):
+    with pytest.raises(ValueError, match="n_repeats == 0, must be >= 1"):
         fa.orthogonal_importance(f, X, n_repeats=0)
-    with pytest.raises(TypeError, match="n_boot must be an int"):
+    with pytest.raises(TypeError, match="n_boot must be an instance of int, not float"):
         fa.orthogonal_importance(f, X, n_boot=1.5)
     with pytest.raises(ValueError, match="confidence"):
         fa.orthogonal_importance(f, X, confidence=95)

@@ -123,7 +123,7 @@ def test_score_metric_needs_scores_and_probabilities():
 def test_wrong_types_and_options():
     with pytest.raises(TypeError, match="sensitive_features is required"):
         gm(Y, P, sensitive_features=None)
-    with pytest.raises(TypeError, match="n_boot"):
+    with pytest.raises(ValueError, match="n_boot == -1, must be >= 0"):
         gm(Y, P, sensitive_features=S, n_boot=-1)
     with pytest.raises(ValueError, match="confidence"):
         gm(Y, P, sensitive_features=S, confidence=95)

@@ -562,8 +562,11 @@ def test_wrap_is_idempotent_and_validates_arguments(binary_data):
         wrap(m.model, response_method="proba")
     with pytest.raises(ValueError, match="task must be one of"):
         wrap(m.model, task="ranking")
-    for bad in [0, -1, 2.5, True]:
-        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    for bad in [0, -1]:
+        with pytest.raises(ValueError, match=f"batch_size == {bad}, must be >= 1"):
+            wrap(m.model, batch_size=bad)
+    for bad in [2.5, True]:
+        with pytest.raises(TypeError, match="batch_size must be an instance of int"):
             wrap(m.model, batch_size=bad)
     with pytest.raises(TypeError, match="got str"):
         wrap("model.pkl")

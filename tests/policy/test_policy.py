@@ -364,6 +364,8 @@ def test_junit_parses_and_counts(toy):
     assert suite.get("name") == "gate <&>"
     cases = suite.findall("testcase")
     assert [c.get("name").split(":")[0] for c in cases] == ["ok [g]", "bad [g]", "err [g]"]
+    # a dotted path without spaces, as JUnit reporters expect
+    assert {c.get("classname") for c in cases} == {"fairaudit.policy.gate"}
     assert cases[0].find("failure") is None
     assert cases[0].find("error") is None
     assert "outside the maximum 0.1" in cases[1].find("failure").get("message")
@@ -425,3 +427,59 @@ def test_equalized_odds_rule_matches_fairlearn(adult_predictions):
     )
     with pytest.raises(PolicyError, match="equalized_odds compares groups"):
         _policy({"metric": "equalized_odds", "compare": "value", "min": 0.8})
+
+
+def test_junit_classname_has_no_spaces(toy):
+    outcome = _policy(
+        {"id": "ok", "metric": "selection_rate", "min": 0.3}, name="four-fifths rule (v2.1)"
+    ).check(toy)
+    case = ET.fromstring(outcome.to_junit()).find("testsuite/testcase")
+    assert case.get("classname") == "fairaudit.policy.four-fifths_rule_v2_1"
+
+
+# --------------------------------------------------------------------------------------------
+# multiclass: metric[class] rules, judged the same per class or one class against the rest
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nine_classes():
+    rng = np.random.default_rng(11)
+    classes = np.array(["Private", "Self-emp", "Gov", "State", "Local", "Never", "NA", "X", "Y"])
+    y = rng.choice(classes, 1800)
+    sex = rng.choice(["F", "M"], 1800)
+    keep = np.where(sex == "F", 0.5, 0.8)
+    p = np.where(rng.random(1800) < keep, y, rng.choice(classes, 1800))
+    return y, p, sex
+
+
+def test_per_class_rules_parse_and_unknown_ones_are_refused():
+    policy = _policy({"metric": "true_positive_rate[Private]", "compare": "ratio", "min": 0.8})
+    assert policy.rules[0].metric == "true_positive_rate[Private]"
+    assert policy.metrics == ("true_positive_rate",)
+    for bad in ["true_positive_rte[Private]", "mean_absolute_error[a]", "roc_auc[a]", "tpr[]"]:
+        with pytest.raises(PolicyError, match="unknown metric"):
+            _policy({"metric": bad, "min": 0.1})
+
+
+def test_per_class_rule_same_verdict_multiclass_and_one_vs_rest(nine_classes):
+    y, p, sex = nine_classes
+    policy = _policy(
+        {"id": "tpr", "metric": "true_positive_rate[Private]", "compare": "ratio", "min": 0.8},
+        {"id": "sr", "metric": "selection_rate[Private]", "compare": "difference", "max": 0.5},
+    )
+    multi = fa.group_metrics(y, p, sensitive_features=sex, pos_label=None)
+    one = fa.group_metrics(y, p, sensitive_features=sex, pos_label="Private")
+    a, b = policy.check(multi), policy.check(one)
+    assert [r.status for r in a.results] == [r.status for r in b.results]
+    assert a.results[0].status == "fail"  # F is recalled much less often than M
+    for ra, rb in zip(a.results, b.results, strict=True):
+        assert ra.rule.metric == rb.rule.metric
+        assert ra.value == pytest.approx(rb.value)
+    # by hand: recall of Private among F over recall among M
+    is_p = y == "Private"
+    tpr = {s: np.mean(p[is_p & (sex == s)] == "Private") for s in ("F", "M")}
+    assert a.results[0].value == pytest.approx(tpr["F"] / tpr["M"])
+    # another positive class: not judged (the numbers are not there), never silently passed
+    other = fa.group_metrics(y, p, sensitive_features=sex, pos_label="Gov")
+    assert policy.check(other).results[0].status == "error"

@@ -202,3 +202,29 @@ def test_report_without_plots_and_title_check(gm):
         fa.Report(title="")
     with pytest.raises(TypeError, match="title must be a string"):
         fa.Report(title=3)
+
+
+def test_report_summarizes_many_groups(tmp_path):
+    """Beyond MAX_GROUPS_SHOWN groups the page lists the largest and the most distant ones."""
+    import warnings
+
+    from fairaudit.report._view import MAX_GROUPS_SHOWN
+
+    rng = np.random.default_rng(4)
+    n_groups = 3 * MAX_GROUPS_SHOWN
+    g = np.repeat([f"g{i:03d}" for i in range(n_groups)], np.arange(n_groups) + 5)
+    y = rng.integers(0, 2, g.size)
+    p = y.copy()
+    p[g == "g000"] = 1 - p[g == "g000"]  # the smallest group, furthest from the overall value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = fa.group_metrics(y, p, sensitive_features=g, metrics=["accuracy"], min_group_size=1)
+    report = fa.Report().add(gm)
+    html = report.to_html()
+    assert f"Showing {MAX_GROUPS_SHOWN} of {n_groups} groups" in html
+    assert "No plot of" in html
+    assert ">g000<" in html  # furthest from the overall accuracy
+    assert f">g{n_groups - 1:03d}<" in html  # the largest
+    assert ">g050<" not in html  # neither
+    assert len(report.to_dict()["sections"][0]["groups"]) == n_groups  # the JSON has them all
+    assert f"Showing {MAX_GROUPS_SHOWN} of {n_groups} groups" in report.to_markdown()

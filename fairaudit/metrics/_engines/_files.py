@@ -19,7 +19,7 @@ _OPTIONS = {
     "y_pred": "--prediction",
     "y_score": "--score",
     "sensitive_features": "--sensitive",
-    "sample_weight": "--weight",
+    "sample_weight": "--sample-weight",
 }
 
 
@@ -32,21 +32,32 @@ def scan_files(
     score: str | None = None,
     weight: str | None = None,
     pos_label: str | None = None,
+    task: str | None = None,
+    missing_groups: str = "error",
     engine: str = "duckdb",
     spark_master: str | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
 ) -> CountTable:
-    """Count the rows of files (paths or globs) for a binary audit.
+    """Count the rows of files (paths or globs).
 
-    Labels: 0/1 (or boolean, or the text 0/1/true/false) columns as they are; with
-    ``pos_label`` (text), the class whose value reads so against every other.
+    Labels (``task`` None or "binary"): 0/1 (or boolean, or the text 0/1/true/false) columns
+    as they are; with ``pos_label`` (text), the class whose value reads so against every
+    other. ``task="multiclass"`` or ``"regression"``: the columns as they are.
     """
+    from dataclasses import replace
+
     columns = Columns(target, prediction, list(sensitive), score, weight)
     columns.display = dict(_OPTIONS)
-    labels = OneVsRest(pos_label, target, prediction)
+    binary = task in (None, "binary")
+    labels = OneVsRest(pos_label, target, prediction) if binary else None
     if engine == "spark":
+        if not binary or missing_groups != "error":
+            raise ValueError(
+                "engine='spark' counts binary labels and refuses missing groups; use the "
+                "duckdb engine for task='multiclass'/'regression' or missing_groups='separate'."
+            )
         from fairaudit.metrics._engines._spark import spark_files_table
 
         return spark_files_table(data, columns, labels=labels, master=spark_master)
@@ -54,13 +65,13 @@ def scan_files(
         raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}.")
     from fairaudit.metrics._engines._duckdb import duckdb_table
 
-    return duckdb_table(
+    table = duckdb_table(
         [os.fspath(d) for d in data],
         columns,
-        pos_label=1,
-        task="binary",
+        pos_label=1 if binary else None,
+        task="binary" if binary else str(task),
         metrics=None,
-        missing_groups="error",
+        missing_groups=missing_groups,
         memory_limit=memory_limit,
         threads=threads,
         progress=progress,
@@ -68,3 +79,7 @@ def scan_files(
         varchar_sensitive=True,
         labels=labels,
     )
+    if binary and pos_label is not None:
+        # the class counted as positive, as the user named it (for reports and policies)
+        table = replace(table, pos_label=pos_label)
+    return table

@@ -12,7 +12,7 @@ import numpy as np
 from fairaudit._validation import format_values
 from fairaudit.exceptions import DataError
 
-__all__ = ["OneVsRest", "check_prediction_labels"]
+__all__ = ["OneVsRest", "check_prediction_labels", "not_01_message"]
 
 _TEXT_01 = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "true": 1, "false": 0}
 
@@ -69,6 +69,27 @@ def check_prediction_labels(
         )
 
 
+def not_01_message(option: str, column: str, values: list[Any]) -> str:
+    """Say that a label column is not 0/1, and the flags that fit what it holds instead."""
+    numeric = all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        for v in values
+    )
+    shown = [str(v) for v in sorted(values)] if numeric else sorted(map(str, values))
+    if numeric and len(values) > 2:
+        hint = (
+            "give --task regression if they are quantities (counts, weeks), --task "
+            f"multiclass for metrics per class, or --pos-label {shown[-1]!r} for one class "
+            "against the rest"
+        )
+    else:
+        hint = (
+            f"name the positive class with --pos-label (e.g. --pos-label {shown[-1]!r}), or "
+            "give --task multiclass for metrics per class"
+        )
+    return f"{option}: column {column!r} has values {format_values(shown)}, not 0/1; {hint}."
+
+
 class OneVsRest:
     """Binarize labels: 0/1 columns as they are, or ``value == pos_label`` (text given)."""
 
@@ -104,12 +125,7 @@ class OneVsRest:
                 ("--prediction", self.prediction, p_values),
             ):
                 if any(_as_01(v) is None for v in values):
-                    shown = sorted(map(str, values))
-                    raise DataError(
-                        f"{option}: column {column!r} has values {format_values(shown)}, not "
-                        f"0/1; name the positive class with --pos-label (e.g. --pos-label "
-                        f"{shown[-1]!r})."
-                    )
+                    raise DataError(not_01_message(option, column, values))
             self.positive_true = [v for v in t_values if _as_01(v) == 1]
             self.positive_pred = [v for v in p_values if _as_01(v) == 1]
             return
