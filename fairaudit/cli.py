@@ -11,6 +11,9 @@
                    [--confidence C] [--min-group-size N] [--policy PATH] [--report PATH.html]
                    [--json PATH] [--junit PATH] [--follow-symlinks] [--format text|json] [--quiet]
     fairaudit compare DATA --target COL --prediction-a COL --prediction-b COL --sensitive COL...
+                      [--tolerance T] [--policy PATH] [--junit PATH]
+    fairaudit compare DATA --target COL --endpoint-a URL --endpoint-b URL --sensitive COL...
+                      [--endpoint-a-config YAML] [--endpoint-b-config YAML] [--features COL...]
                    [--score-a COL --score-b COL] [--tolerance T] [--n-boot N] [--seed N]
                    [--report PATH] [--json PATH]
     fairaudit validate-policy PATH
@@ -242,8 +245,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
     comp.add_argument("--target", required=True, metavar="COL", help="true labels column")
-    comp.add_argument("--prediction-a", required=True, metavar="COL", help="labels of model a")
-    comp.add_argument("--prediction-b", required=True, metavar="COL", help="labels of model b")
+    comp.add_argument("--prediction-a", metavar="COL", help="labels of model a")
+    comp.add_argument("--prediction-b", metavar="COL", help="labels of model b")
+    for side in ("a", "b"):
+        comp.add_argument(
+            f"--endpoint-{side}", metavar="URL", help=f"model {side} behind an HTTP endpoint"
+        )
+        comp.add_argument(
+            f"--endpoint-{side}-config", metavar="PATH", help=f"YAML options of --endpoint-{side}"
+        )
+    comp.add_argument(
+        "--features", nargs="+", metavar="COL", help="with --endpoint-a/b: the columns to send"
+    )
+    comp.add_argument(
+        "--exclude", nargs="+", metavar="COL", help="with --endpoint-a/b: columns not to send"
+    )
     comp.add_argument("--score-a", metavar="COL", help="scores of model a")
     comp.add_argument("--score-b", metavar="COL", help="scores of model b")
     comp.add_argument("--sensitive", required=True, nargs="+", metavar="COL")
@@ -255,6 +271,12 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--confidence", type=float, default=0.95, metavar="C")
     comp.add_argument("--report", metavar="PATH", help="write the report (.html, .md, .json)")
     comp.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    comp.add_argument(
+        "--policy", metavar="PATH", help="YAML policy; its comparison: rules set the exit status"
+    )
+    comp.add_argument(
+        "--junit", metavar="PATH", help="write the policy checks as JUnit XML (needs --policy)"
+    )
 
     check = commands.add_parser(
         "validate-policy",
@@ -888,9 +910,12 @@ def _print_summary(
 def _compare(args: argparse.Namespace, out: TextIO) -> int:
     import fairaudit as fa
 
+    _check_compare_sources(args)
     frame = _read_table(args.data, list(args.sensitive))
     for option, column in (
         ("--target", args.target),
+        *(("--features", c) for c in args.features or ()),
+        *(("--exclude", c) for c in args.exclude or ()),
         ("--prediction-a", args.prediction_a),
         ("--prediction-b", args.prediction_b),
         ("--score-a", args.score_a),
@@ -904,21 +929,90 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         pos_label = _parse_label(args.pos_label, frame[args.target].unique().tolist())
         if pos_label is None:
             raise _UsageError(f"--pos-label: {args.pos_label!r} is not a value of --target.")
+    if args.junit and not args.policy:
+        raise _UsageError("--junit writes the policy checks; give --policy as well.")
+    policy = fa.Policy.from_yaml(args.policy) if args.policy else None
+    metrics = args.metrics
+    if policy is not None:
+        from fairaudit.policy._gate import comparison_metrics
+
+        metrics = comparison_metrics(policy, args.metrics)
+    common: dict[str, Any] = {
+        "sensitive_features": frame[list(args.sensitive)],
+        "metrics": metrics,
+        "pos_label": pos_label,
+        "n_boot": args.n_boot,
+        "tolerance": args.tolerance,
+        "confidence": args.confidence,
+        "random_state": args.seed,
+    }
+    if args.endpoint_a:
+        from fairaudit._endpoint import endpoint_from_config
+
+        if args.features:
+            features = list(args.features)
+        else:
+            skip = {args.target, *args.sensitive, *(args.exclude or ())}
+            features = [c for c in frame.columns if c not in skip]
+        if not features:
+            raise _UsageError("--endpoint-a/b: no feature columns are left to send.")
+        model_a = endpoint_from_config(args.endpoint_a, args.endpoint_a_config)
+        model_b = endpoint_from_config(args.endpoint_b, args.endpoint_b_config)
+        result = fa.compare(model_a, model_b, frame[features], frame[args.target], **common)
+        return _compare_finish(args, out, result, policy)
     result = fa.compare_predictions(
         frame[args.target],
         frame[args.prediction_a],
         frame[args.prediction_b],
-        sensitive_features=frame[list(args.sensitive)],
         score_a=frame[args.score_a] if args.score_a else None,
         score_b=frame[args.score_b] if args.score_b else None,
-        metrics=args.metrics,
-        pos_label=pos_label,
-        n_boot=args.n_boot,
-        tolerance=args.tolerance,
-        confidence=args.confidence,
-        random_state=args.seed,
+        **common,
     )
+    return _compare_finish(args, out, result, policy)
+
+
+def _check_compare_sources(args: argparse.Namespace) -> None:
+    """Each model is a prediction column or an endpoint, both of the same kind."""
+    columns = (args.prediction_a, args.prediction_b)
+    urls = (args.endpoint_a, args.endpoint_b)
+    if any(urls) and any(columns):
+        raise _UsageError(
+            "give --prediction-a and --prediction-b (two columns) or --endpoint-a and "
+            "--endpoint-b (two endpoints), not a mix."
+        )
+    if any(urls):
+        if not all(urls):
+            raise _UsageError("--endpoint-a and --endpoint-b: give both.")
+        if args.score_a or args.score_b:
+            raise _UsageError(
+                "--score-a/--score-b name columns of DATA; with endpoints the scores come "
+                "from them (set score: in --endpoint-a-config / --endpoint-b-config)."
+            )
+        return
+    if not all(columns):
+        raise _UsageError(
+            "give --prediction-a and --prediction-b (two prediction columns of DATA), or "
+            "--endpoint-a and --endpoint-b."
+        )
+    extra = (args.endpoint_a_config, args.endpoint_b_config, args.features, args.exclude)
+    if any(extra):
+        raise _UsageError(
+            "--endpoint-a-config, --endpoint-b-config, --features and --exclude need "
+            "--endpoint-a and --endpoint-b."
+        )
+
+
+def _compare_finish(args: argparse.Namespace, out: TextIO, result: Any, policy: Any) -> int:
+    """Report, policy check and exit status of ``fairaudit compare``."""
+    import fairaudit as fa
+
     report = fa.Report(title="Model comparison", inputs={"data file": args.data})
+    outcome = None
+    if policy is not None:
+        from fairaudit.policy._gate import check_comparison
+
+        outcome = check_comparison(policy, result)
+        report.add(outcome)
     report.add(result)
     if args.report:
         report.save(args.report)
@@ -926,7 +1020,23 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         report.save(args.json, format="json")
     for line in result.to_dict()["summary"]:
         print(line, file=out)
+    if outcome is not None:
+        if args.junit:
+            path = Path(args.junit)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(outcome.to_junit(), encoding="utf-8", newline="\n")
+        _print_outcome(out, outcome)
+        if not outcome.passed:
+            return _EXIT_CHECK_FAILED
     return _EXIT_OK if result.passed in (None, True) else _EXIT_CHECK_FAILED
+
+
+def _print_outcome(out: TextIO, outcome: Any) -> None:
+    print(outcome.summary()[0], file=out)
+    for r in outcome.results:
+        print(f"  {r.status.upper():5} {r.name}: {r.rule.label}", file=out)
+        if not r.passed:
+            print(f"        {r.reason}", file=out)
 
 
 def _validate_policy(args: argparse.Namespace, out: TextIO) -> int:

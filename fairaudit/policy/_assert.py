@@ -12,7 +12,9 @@ from fairaudit.policy._policy import Policy
 __all__ = ["assert_policy"]
 
 
-def assert_policy(policy: Policy | str | Path | Mapping[str, Any], result: Any) -> PolicyOutcome:
+def assert_policy(
+    policy: Policy | str | Path | Mapping[str, Any], result: Any, *more: Any
+) -> PolicyOutcome:
     """Check ``result`` against ``policy`` and raise ``AssertionError`` if any rule fails.
 
     Meant for pytest suites that gate a model: ``assert_policy("policy.yaml",
@@ -23,8 +25,8 @@ def assert_policy(policy: Policy | str | Path | Mapping[str, Any], result: Any) 
     policy : Policy, path to a YAML file, or mapping
         The policy (a path is read with :meth:`Policy.from_yaml`, a mapping with
         :meth:`Policy.from_dict`).
-    result : GroupMetrics
-        The result to check.
+    result, *more : GroupMetrics, DataBias, FlipTestResult or ComparisonResult
+        The results to check, at most one of each kind (as :meth:`Policy.check`).
 
     Returns
     -------
@@ -61,7 +63,7 @@ def assert_policy(policy: Policy | str | Path | Mapping[str, Any], result: Any) 
             "policy must be a fairaudit.Policy, a path to a YAML file or a mapping, "
             f"got {type(policy).__name__}."
         )
-    outcome = policy.check(result)
+    outcome = policy.check(result, *more)
     if not outcome.passed:
         failures = outcome.failures
         lines = [f"policy {policy.name!r} failed {len(failures)} of {len(outcome.results)} checks:"]

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 
 from fairaudit._payloads import RuleResultPayload
@@ -466,7 +467,11 @@ def _check_values(
 
 def missing_target(rule: Rule, given: tuple[str, ...]) -> RuleResult:
     """Return the error result of a rule whose kind of result was not passed to ``check``."""
-    if rule.target == "data_bias":
+    if rule.target == "flip_test":
+        need = "a FlipTestResult (fairaudit.flip_test)"
+    elif rule.target == "comparison":
+        need = "a ComparisonResult (fairaudit.compare or fairaudit.compare_predictions)"
+    elif rule.target == "data_bias":
         need = "a DataBias result (fairaudit.data_bias, or the command without --prediction)"
     else:
         need = "a GroupMetrics result (fairaudit.group_metrics or fairaudit.audit)"
@@ -542,7 +547,8 @@ def _check_measure_rows(
     small = rows["count"].astype(float) < rule.min_group_size
     excluded = tuple(_format_label(g) for g in rows.loc[small, "group"])
     judged_rows = rows.loc[~small]
-    reference = _format_label(rows["reference"].iloc[0]) if len(rows) else None
+    has_ref = "reference" in rows and len(rows)
+    reference = _format_label(rows["reference"].iloc[0]) if has_ref else None
     common: dict[str, Any] = {
         "reference": reference,
         "judged_groups": tuple(_format_label(g) for g in judged_rows["group"]),
@@ -588,7 +594,7 @@ def _check_measure_rows(
     judged = "" if which == "estimate" else f"; judged on the {which}, {_fmt(value)}"
     verdict = "every group is within" if all_ok else "outside"
     reason = (
-        f"{feat}: {rule.metric} (vs {reference}) closest to the bound is "
+        f"{feat}: {_what(rule)}{f' (vs {reference})' if has_ref else ''} closest to the bound is "
         f"{_format_label(label)} at {_fmt(estimate)}{interval}{judged}; {verdict} the "
         f"{_bounds_text(rule)}."
     )
@@ -600,5 +606,145 @@ def _check_measure_rows(
         value=value,
         worst_group=_format_label(label),
         reason=reason,
+        **common,
+    )
+
+
+def _what(rule: Rule) -> str:
+    if rule.target == "comparison" and rule.metric != "agreement":
+        return f"|{rule.metric} b - a|"
+    return rule.metric
+
+
+def _index_names(index: pd.Index, fallback: tuple[str, ...]) -> tuple[str, ...]:
+    names = tuple(str(n) for n in index.names if n is not None)
+    return names or fallback
+
+
+def check_flip_rule(rule: Rule, result: Any) -> list[RuleResult]:
+    """Judge a flip-test ``metric:`` rule: every group's statistic in ``by_group`` in bounds."""
+    frame = result.by_group
+    feature = _index_names(frame.index, tuple(result.feature))
+    rows = pd.DataFrame(
+        {
+            "group": list(frame.index),
+            "count": frame["count"].to_numpy(dtype=float),
+            "value": frame[rule.metric].to_numpy(dtype=float),
+            "lower": frame[f"{rule.metric}_lower"].to_numpy(dtype=float),
+            "upper": frame[f"{rule.metric}_upper"].to_numpy(dtype=float),
+        }
+    )
+    return [_check_measure_rows(rule, feature, rows, result.confidence)]
+
+
+def check_comparison_rule(rule: Rule, result: Any) -> list[RuleResult]:
+    """Judge a ``comparison:`` rule on a ComparisonResult (model b against model a).
+
+    ``comparison: agreement`` bounds the share of identical labels overall (the group
+    ``"(all rows)"``) and in every group; ``comparison: <metric>`` bounds |difference b - a|
+    in every group and overall (with ``judge: interval`` the end of the paired interval
+    furthest from 0) and/or, with ``equivalent: true``, needs the TOST verdict of every group.
+    """
+    feature = _index_names(result.by_group.index, ("group",))
+    if rule.metric == "agreement":
+        groups = result.by_group
+        rows = pd.DataFrame(
+            {
+                "group": [*groups.index, "(all rows)"],
+                "count": [*groups["count"].to_numpy(dtype=float), float(result.n_samples)],
+                "value": [*groups["agreement"].to_numpy(dtype=float), float(result.agreement)],
+                "lower": math.nan,
+                "upper": math.nan,
+            }
+        )
+        return [_check_measure_rows(rule, feature, rows, result.confidence)]
+    if rule.metric not in result.metrics:
+        return [
+            _error(
+                rule,
+                feature,
+                f"{rule.metric} was not compared in this result (it has "
+                f"{', '.join(result.metrics)}); include it in metrics=.",
+            )
+        ]
+    table = result.differences
+    table = table[table["metric"] == rule.metric]
+    diff = table["difference"].to_numpy(dtype=float)
+    lo, hi = table["lower"].to_numpy(dtype=float), table["upper"].to_numpy(dtype=float)
+    # the interval of |d|: from 0 (or the end nearer 0 when 0 is outside) to the end furthest
+    # from 0; judged against 'max' it is the upper end, the worse one
+    abs_hi = np.fmax(np.abs(lo), np.abs(hi))
+    abs_lo = np.where((lo <= 0) & (hi >= 0), 0.0, np.fmin(np.abs(lo), np.abs(hi)))
+    abs_lo[np.isnan(lo) | np.isnan(hi)] = np.nan
+    abs_hi[np.isnan(lo) | np.isnan(hi)] = np.nan
+    rows = pd.DataFrame(
+        {
+            "group": table["group"].to_numpy(),
+            "count": table["count"].to_numpy(dtype=float),
+            "value": abs(diff),
+            "lower": abs_lo,
+            "upper": abs_hi,
+        }
+    )
+    if rule.max is not None:
+        out = _check_measure_rows(rule, feature, rows, result.confidence)
+        if not rule.equivalent or out.status == "error":
+            return [out]
+    else:
+        out = None
+    return [_check_equivalence(rule, feature, result, table, rows, out)]
+
+
+def _check_equivalence(
+    rule: Rule,
+    feature: tuple[str, ...],
+    result: Any,
+    table: pd.DataFrame,
+    rows: pd.DataFrame,
+    bound: RuleResult | None,
+) -> RuleResult:
+    """Judge ``equivalent: true``: every judged group shown within the tolerance (TOST)."""
+    small = rows["count"].to_numpy(dtype=float) < rule.min_group_size
+    groups = [_format_label(g) for g in rows["group"]]
+    judged = tuple(g for g, s in zip(groups, small, strict=True) if not s)
+    excluded = tuple(g for g, s in zip(groups, small, strict=True) if s)
+    common: dict[str, Any] = {"judged_groups": judged, "excluded_groups": excluded}
+    if result.tolerance is None or "equivalent" not in table:
+        return _error(
+            rule,
+            feature,
+            "the rule needs the equivalence verdict but the comparison has no tolerance; "
+            "compute it with tolerance= (command line: --tolerance).",
+            **common,
+        )
+    if not judged:
+        return _error(
+            rule, feature, f"no group has at least {rule.min_group_size:g} rows.", **common
+        )
+    verdict = table["equivalent"].to_numpy()
+    failing = [g for g, s, ok in zip(groups, small, verdict, strict=True) if not s and not bool(ok)]
+    tol = f"±{result.tolerance:g} (TOST at {result.confidence:.0%})"
+    if failing:
+        text = f"{rule.metric} b - a not shown within {tol} for {', '.join(failing)}."
+    else:
+        text = f"{rule.metric} b - a shown within {tol} in every group."
+    if bound is not None:
+        status = "pass" if bound.passed and not failing else "fail"
+        return replace(bound, status=status, reason=f"{bound.reason} {text}")
+    values = rows["value"].to_numpy(dtype=float)
+    keep = ~small
+    i = int(pd.Series(values[keep]).fillna(math.inf).to_numpy().argmax())
+    idx = [j for j in range(len(rows)) if keep[j]][i]
+    return RuleResult(
+        rule=rule,
+        feature=feature,
+        status="fail" if failing else "pass",
+        value=_num(values[idx]),
+        estimate=_num(values[idx]),
+        lower=_num(rows["lower"].iloc[idx]),
+        upper=_num(rows["upper"].iloc[idx]),
+        reference=None,
+        worst_group=failing[0] if failing else groups[idx],
+        reason=f"{' x '.join(feature)}: {text}",
         **common,
     )

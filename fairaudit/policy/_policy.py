@@ -22,6 +22,11 @@ are reported but not judged::
         judge: interval             # estimate | interval (the bound that is worse)
         min_group_size: 30          # optional: smaller groups reported, not judged
 
+Rules can also bound a flip test (``metric: flip_rate`` and the other columns of
+``FlipTestResult.by_group``, every group's value) and a comparison of two models
+(``comparison: agreement`` or ``comparison: <metric>`` with ``max`` on |b - a| and/or
+``equivalent: true``); see ``docs/policy.md``.
+
 Nothing here is a default that fairaudit imposes: the four-fifths rule is a rule a user writes
 down. A policy checks thresholds; it does not certify compliance with any law.
 
@@ -41,7 +46,13 @@ from typing import TYPE_CHECKING, Any
 from fairaudit._optional import import_optional
 from fairaudit._provenance import sha256_json
 from fairaudit.exceptions import PolicyError
-from fairaudit.policy._check import check_measure_rule, check_rule, missing_target
+from fairaudit.policy._check import (
+    check_comparison_rule,
+    check_flip_rule,
+    check_measure_rule,
+    check_rule,
+    missing_target,
+)
 from fairaudit.policy._outcome import PolicyOutcome
 from fairaudit.policy._rules import (
     _DEFAULT_KEYS,
@@ -291,12 +302,16 @@ class Policy:
 
         Parameters
         ----------
-        result, *more : GroupMetrics or DataBias
+        result, *more : GroupMetrics, DataBias, FlipTestResult or ComparisonResult
             A :class:`~fairaudit.metrics.GroupMetrics` (from :func:`fairaudit.group_metrics` or
-            :func:`fairaudit.audit`) for ``metric:`` rules, and/or a
+            :func:`fairaudit.audit`) for ``metric:`` rules, a
             :class:`~fairaudit.metrics.DataBias` (from :func:`fairaudit.data_bias`) for
-            ``measure:`` rules, at most one of each. Rules with ``judge: interval`` need
-            intervals (``n_boot > 0``).
+            ``measure:`` rules, a :class:`~fairaudit.FlipTestResult` (from
+            :func:`fairaudit.flip_test`) for ``metric: flip_rate`` (``to_positive``,
+            ``to_negative``, ``mean_score_change``) rules and a
+            :class:`~fairaudit.ComparisonResult` (from :func:`fairaudit.compare`) for
+            ``comparison:`` rules; at most one of each kind. Rules with ``judge: interval``
+            need intervals (``n_boot > 0`` where the result has no exact ones).
 
         Returns
         -------
@@ -312,17 +327,25 @@ class Policy:
             The result is not a GroupMetrics, or a rule names a sensitive feature the result
             does not have.
         """
+        from fairaudit._compare import ComparisonResult
+        from fairaudit._flip import FlipTestResult
+
         targets: dict[str, Any] = {}
         for r in (result, *more):
             if hasattr(r, "disparities") and hasattr(r, "by_group"):
                 kind = "group_metrics"
             elif getattr(r, "_kind", None) == "data_bias":
                 kind = "data_bias"
+            elif isinstance(r, FlipTestResult):
+                kind = "flip_test"
+            elif isinstance(r, ComparisonResult):
+                kind = "comparison"
             else:
                 raise PolicyError(
                     "Policy.check() needs a GroupMetrics (from fairaudit.group_metrics or "
-                    "fairaudit.audit) and/or a DataBias (from fairaudit.data_bias), got "
-                    f"{type(r).__name__}."
+                    "fairaudit.audit) and/or a DataBias (from fairaudit.data_bias), "
+                    "FlipTestResult (from fairaudit.flip_test), ComparisonResult (from "
+                    f"fairaudit.compare), got {type(r).__name__}."
                 )
             if kind in targets:
                 raise PolicyError(f"Policy.check() got two {kind} results; pass one of each.")
@@ -334,6 +357,10 @@ class Policy:
                 results.append(missing_target(rule, tuple(targets)))
             elif rule.target == "data_bias":
                 results.extend(check_measure_rule(rule, target))
+            elif rule.target == "flip_test":
+                results.extend(check_flip_rule(rule, target))
+            elif rule.target == "comparison":
+                results.extend(check_comparison_rule(rule, target))
             else:
                 results.extend(check_rule(rule, target))
         return PolicyOutcome(policy=self, results=tuple(results))

@@ -39,6 +39,8 @@ _RULE_KEYS = (
     "description",
     "metric",
     "measure",
+    "comparison",
+    "equivalent",
     "compare",
     "min",
     "max",
@@ -54,6 +56,10 @@ _DEFAULT_KEYS = ("compare", "judge", "min_group_size", "method")
 
 
 _TOP_KEYS = ("version", "name", "description", "defaults", "rules")
+
+
+# columns of FlipTestResult.by_group a ``metric:`` rule can bound (target "flip_test")
+FLIP_STATISTICS = ("flip_rate", "to_positive", "to_negative", "mean_score_change")
 
 
 def _shown(value: Any) -> str:
@@ -160,6 +166,7 @@ class Rule:
     min_group_size: float = 0
     description: str | None = None
     target: str = "group_metrics"
+    equivalent: bool = False
 
     @property
     def label(self) -> str:
@@ -170,6 +177,8 @@ class Rule:
         if self.max is not None:
             bounds.append(f"<= {self.max:g}")
         what = self.metric if self.compare == "value" else f"{self.metric} {self.compare}"
+        if self.target == "comparison":
+            return _comparison_label(self, bounds)
         text = f"{what} {' and '.join(bounds)}"
         if self.target == "data_bias":
             text += " for every group"
@@ -183,23 +192,28 @@ class Rule:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the rule as a JSON-safe dict (the normalized YAML keys)."""
-        return json_safe(
-            {
-                "id": self.id,
-                ("measure" if self.target == "data_bias" else "metric"): self.metric,
-                "compare": self.compare,
-                "min": self.min,
-                "max": self.max,
-                "reference_group": self.reference_group,
-                "sensitive_feature": (
-                    list(self.sensitive_feature) if self.sensitive_feature else None
-                ),
-                "method": self.method,
-                "judge": self.judge,
-                "min_group_size": self.min_group_size,
-                "description": self.description,
-            }
-        )
+        key = {"data_bias": "measure", "comparison": "comparison"}.get(self.target, "metric")
+        extra = {"equivalent": self.equivalent} if self.target == "comparison" else {}
+        # flip-test and comparison rules refuse the group-comparison keys: leave them out
+        dropped = {
+            "flip_test": ("reference_group", "sensitive_feature", "method"),
+            "comparison": ("compare", "reference_group", "sensitive_feature", "method"),
+        }.get(self.target, ())
+        body = {
+            "id": self.id,
+            key: self.metric,
+            **extra,
+            "compare": self.compare,
+            "min": self.min,
+            "max": self.max,
+            "reference_group": self.reference_group,
+            "sensitive_feature": (list(self.sensitive_feature) if self.sensitive_feature else None),
+            "method": self.method,
+            "judge": self.judge,
+            "min_group_size": self.min_group_size,
+            "description": self.description,
+        }
+        return json_safe({k: v for k, v in body.items() if k not in dropped})
 
 
 # metrics whose per-group values lie in [0, 1]: rates, AUC, Brier score, calibration error
@@ -278,6 +292,15 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
 
     if "measure" in raw:
         return _parse_measure_rule(raw, merged, where, rule_id)
+    if "comparison" in raw:
+        return _parse_comparison_rule(raw, merged, where, rule_id)
+    if "equivalent" in raw:
+        raise PolicyError(
+            f"{where}: key 'equivalent' belongs to a 'comparison:' rule (e.g. comparison: "
+            "selection_rate, equivalent: true)."
+        )
+    if raw.get("metric") in FLIP_STATISTICS:
+        return _parse_flip_rule(raw, merged, where, rule_id)
     if "measure" in merged:
         raise PolicyError(f"{where}: 'measure' cannot be a default; set it in each rule.")
     if "metric" not in merged:
@@ -287,7 +310,7 @@ def _parse_rule(raw: Any, index: int, defaults: Mapping[str, Any], known: Sequen
         )
     metric = merged["metric"]
     if not _is_known(metric, known):
-        names = sorted(known)
+        names = sorted([*known, *FLIP_STATISTICS])
         raise PolicyError(
             f"{where}: key 'metric': unknown metric {_shown(metric)}.{_suggest(str(metric), names)} "
             f"Known metrics: {', '.join(names)}."
@@ -493,6 +516,172 @@ def _parse_measure_rule(
         description=description,
         target="data_bias",
     )
+
+
+def _bounds(merged: Mapping[str, Any], where: str) -> tuple[float | None, float | None]:
+    bounds: dict[str, float | None] = {}
+    for key in ("min", "max"):
+        value = merged.get(key)
+        if value is not None and not _is_number(value):
+            raise PolicyError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
+        bounds[key] = None if value is None else float(value)
+    lo, hi = bounds["min"], bounds["max"]
+    if lo is not None and hi is not None and lo > hi:
+        raise PolicyError(
+            f"{where}: impossible rule, 'min' ({lo:g}) is greater than 'max' ({hi:g}); "
+            "no value can pass."
+        )
+    return lo, hi
+
+
+def _common_keys(merged: Mapping[str, Any], where: str) -> tuple[str, float, str | None]:
+    judge = merged.get("judge", "estimate")
+    if judge not in _JUDGES:
+        raise PolicyError(
+            f"{where}: key 'judge' must be one of {', '.join(map(repr, _JUDGES))}, got {judge!r}."
+        )
+    min_group_size = merged.get("min_group_size", 0)
+    if not _is_number(min_group_size) or float(min_group_size) < 0:
+        raise PolicyError(
+            f"{where}: key 'min_group_size' must be a number >= 0, got {min_group_size!r}."
+        )
+    description = merged.get("description")
+    if description is not None and not isinstance(description, str):
+        raise PolicyError(f"{where}: key 'description' must be text, got {description!r}.")
+    return str(judge), float(min_group_size), description
+
+
+def _refuse(raw: Mapping[str, Any], keys: Sequence[str], where: str, why: str) -> None:
+    for key in keys:
+        if key in raw:
+            raise PolicyError(f"{where}: key {key!r} does not apply to {why}.")
+
+
+def _parse_flip_rule(
+    raw: Mapping[str, Any], merged: Mapping[str, Any], where: str, rule_id: str
+) -> Rule:
+    """Parse a rule on a FlipTestResult: every group's statistic (``by_group``) within bounds."""
+    metric = raw["metric"]
+    why = f"a flip-test rule (metric: {metric} bounds each group's value)"
+    _refuse(raw, ("reference_group", "method", "sensitive_feature"), where, why)
+    compare = raw.get("compare", "value")
+    if compare != "value":
+        raise PolicyError(
+            f"{where}: {metric} is a statistic of a flip test, bounded in every group; use "
+            f"compare: value (the default for it), got compare: {compare!r}."
+        )
+    lo, hi = _bounds(merged, where)
+    if lo is None and hi is None:
+        raise PolicyError(f"{where}: set 'min' and/or 'max'; the rule has no bound to check.")
+    if metric != "mean_score_change" and (
+        (lo is not None and lo > 1) or (hi is not None and hi < 0)
+    ):
+        raise PolicyError(f"{where}: impossible rule, {metric} is a share in [0, 1].")
+    judge, min_group_size, description = _common_keys(merged, where)
+    return Rule(
+        id=rule_id,
+        metric=str(metric),
+        compare="value",
+        min=lo,
+        max=hi,
+        judge=judge,
+        min_group_size=min_group_size,
+        description=description,
+        target="flip_test",
+    )
+
+
+def _parse_comparison_rule(
+    raw: Mapping[str, Any], merged: Mapping[str, Any], where: str, rule_id: str
+) -> Rule:
+    """Parse a rule on a ComparisonResult (``comparison: agreement`` or a registry metric)."""
+    if "metric" in raw or "measure" in raw:
+        raise PolicyError(
+            f"{where}: set one of 'metric' (group metrics of a model), 'measure' (bias in the "
+            "data) or 'comparison' (model b against model a), not several."
+        )
+    name = raw["comparison"]
+    # the metrics a comparison can hold: those with a numerator and denominator of counts
+    known = [
+        "agreement",
+        *(
+            m
+            for m, d in METRIC_REGISTRY.items()
+            if getattr(d, "numerator", None) is not None
+            and getattr(d, "denominator", None) is not None
+        ),
+    ]
+    if not isinstance(name, str) or name not in known:
+        raise PolicyError(
+            f"{where}: key 'comparison': {name!r} is not 'agreement' or a metric a comparison "
+            f"computes.{_suggest(str(name), known)} Choose one of: {', '.join(known)}."
+        )
+    why = "a comparison rule (it compares model b with model a in every group)"
+    _refuse(raw, ("reference_group", "method", "sensitive_feature", "compare"), where, why)
+    equivalent = merged.get("equivalent", False)
+    if not isinstance(equivalent, bool):
+        raise PolicyError(f"{where}: key 'equivalent' must be true or false, got {equivalent!r}.")
+    lo, hi = _bounds(merged, where)
+    if name == "agreement":
+        if equivalent:
+            raise PolicyError(
+                f"{where}: 'equivalent' applies to a metric's difference, not to agreement; "
+                "bound agreement with 'min'."
+            )
+        if hi is not None:
+            raise PolicyError(f"{where}: comparison: agreement takes 'min' only, not 'max'.")
+        if lo is None:
+            raise PolicyError(
+                f"{where}: comparison: agreement needs 'min' (the least share of identical "
+                "labels, e.g. min: 0.99)."
+            )
+        if lo > 1:
+            raise PolicyError(f"{where}: impossible rule, agreement is a share in [0, 1].")
+    else:
+        if lo is not None:
+            raise PolicyError(
+                f"{where}: comparison: {name} bounds |difference b - a| with 'max' (and/or "
+                "'equivalent: true'); 'min' has no meaning for it."
+            )
+        if hi is None and not equivalent:
+            raise PolicyError(
+                f"{where}: comparison: {name} needs 'max' (a bound on |difference b - a|) "
+                "and/or 'equivalent: true' (the TOST verdict at the result's tolerance)."
+            )
+        if hi is not None and hi < 0:
+            raise PolicyError(f"{where}: impossible rule, |difference| is never below 0.")
+    judge, min_group_size, description = _common_keys(merged, where)
+    if name == "agreement":
+        if raw.get("judge", "estimate") != "estimate":
+            raise PolicyError(
+                f"{where}: agreement has no interval in a comparison; use judge: estimate."
+            )
+        judge = "estimate"  # a default 'judge: interval' is for the rules that have intervals
+    return Rule(
+        id=rule_id,
+        metric=name,
+        compare="value",
+        min=lo,
+        max=hi,
+        judge=judge,
+        min_group_size=min_group_size,
+        description=description,
+        target="comparison",
+        equivalent=equivalent,
+    )
+
+
+def _comparison_label(rule: Rule, bounds: list[str]) -> str:
+    if rule.metric == "agreement":
+        text = f"agreement {' and '.join(bounds)} overall and in every group"
+    else:
+        parts = []
+        if rule.max is not None:
+            parts.append(f"|{rule.metric} b - a| <= {rule.max:g}")
+        if rule.equivalent:
+            parts.append(f"{rule.metric} equivalent within tolerance")
+        text = " and ".join(parts) + " in every group"
+    return text + (" (interval)" if rule.judge == "interval" else "")
 
 
 def _format_label(label: Any) -> str:
