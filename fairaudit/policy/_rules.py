@@ -438,52 +438,31 @@ def _parse_measure_rule(
         measure = resolve_measure(raw["measure"], argument=f"{where}: key 'measure'")
     except (TypeError, ValueError) as exc:
         raise PolicyError(str(exc)) from exc
-    for key in ("method",):
-        if key in raw:
-            raise PolicyError(
-                f"{where}: key {key!r} does not apply to a data-bias measure (it already "
-                "compares each group with its comparator)."
-            )
+    _refuse(
+        raw,
+        ("method",),
+        where,
+        "a data-bias measure (it already compares each group with its comparator)",
+    )
     compare = raw.get("compare", "value")
     if compare != "value":
         raise PolicyError(
             f"{where}: a data-bias measure already compares each group with its comparator; "
             f"bound its value (compare: value, the default), got compare: {compare!r}."
         )
-    judge = merged.get("judge", "estimate")
-    if judge not in _JUDGES:
-        raise PolicyError(
-            f"{where}: key 'judge' must be one of {', '.join(map(repr, _JUDGES))}, got {judge!r}."
-        )
-    bounds: dict[str, float | None] = {}
-    for key in ("min", "max"):
-        value = merged.get(key)
-        if value is not None and not _is_number(value):
-            raise PolicyError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
-        bounds[key] = None if value is None else float(value)
-    lo, hi = bounds["min"], bounds["max"]
+    lo, hi = _bounds(merged, where)
     if lo is None and hi is None:
         raise PolicyError(f"{where}: set 'min' and/or 'max'; the rule has no bound to check.")
-    if lo is not None and hi is not None and lo > hi:
-        raise PolicyError(
-            f"{where}: impossible rule, 'min' ({lo:g}) is greater than 'max' ({hi:g}); "
-            "no value can pass."
-        )
     from fairaudit.metrics import BIAS_MEASURES
 
     d = BIAS_MEASURES[measure]
     if (lo is not None and lo > d.upper) or (hi is not None and hi < d.lower):
+        shown = " ".join(f"{k} {v:g}" for k, v in (("min", lo), ("max", hi)) if v is not None)
         raise PolicyError(
             f"{where}: impossible rule, {measure} lies in [{d.lower:g}, {d.upper:g}] but the "
-            f"bounds are {'min ' + format(lo, 'g') if lo is not None else ''}"
-            f"{' ' if lo is not None and hi is not None else ''}"
-            f"{'max ' + format(hi, 'g') if hi is not None else ''}."
+            f"bounds are {shown}."
         )
-    min_group_size = merged.get("min_group_size", 0)
-    if not _is_number(min_group_size) or float(min_group_size) < 0:
-        raise PolicyError(
-            f"{where}: key 'min_group_size' must be a number >= 0, got {min_group_size!r}."
-        )
+    judge, min_group_size, description = _common_keys(merged, where)
     feature = merged.get("sensitive_feature")
     features: tuple[str, ...] | None
     if feature is None:
@@ -500,9 +479,6 @@ def _parse_measure_rule(
     reference = merged.get("reference_group")
     if isinstance(reference, list):
         reference = tuple(reference)
-    description = merged.get("description")
-    if description is not None and not isinstance(description, str):
-        raise PolicyError(f"{where}: key 'description' must be text, got {description!r}.")
     return Rule(
         id=rule_id,
         metric=measure,
@@ -511,8 +487,8 @@ def _parse_measure_rule(
         max=hi,
         reference_group=reference,
         sensitive_feature=features,
-        judge=str(judge),
-        min_group_size=float(min_group_size),
+        judge=judge,
+        min_group_size=min_group_size,
         description=description,
         target="data_bias",
     )
