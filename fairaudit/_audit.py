@@ -291,8 +291,10 @@ def _audit_data(
     ):
         X_batch = batch[features]
         y_pred = wrapped.predict(X_batch)
+        # "not given" resolved as in memory: the model's positive class, regression, ...
+        task, pos_label = _resolve_target(wrapped, kwargs["pos_label"], None, y_pred)
         y_score = None
-        if kwargs["use_scores"] and wrapped.task == "binary" and wrapped.output_kind == "score":
+        if kwargs["use_scores"] and task == "binary" and wrapped.output_kind == "score":
             y_score = wrapped.predict_score(X_batch)
         table = count_table(
             batch[names.y_true],
@@ -300,7 +302,8 @@ def _audit_data(
             sensitive_features=batch[names.sensitive],
             y_score=y_score,
             sample_weight=None if names.sample_weight is None else batch[names.sample_weight],
-            pos_label=kwargs["pos_label"],
+            pos_label=pos_label,
+            task=task,
             metrics=kwargs["metrics"],
             missing_groups=kwargs["missing_groups"],
         )
