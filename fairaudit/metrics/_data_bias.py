@@ -22,6 +22,7 @@ from fairaudit._provenance import core_versions, sha256_array
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import (
     _from_foreign,
+    align_on_index,
     as_generator,
     check_consistent_length,
     check_sample_weight,
@@ -882,6 +883,15 @@ def _compute(
         )
     else:
         _refuse_names(**{y_name: y}, sample_weight=sample_weight)
+        # pandas inputs are paired on their index labels, arrays by position
+        aligned = align_on_index(
+            **{y_name: y},
+            sensitive_features=sensitive_features,
+            strata=strata,
+            sample_weight=sample_weight,
+        )
+        y, sensitive_features = aligned[y_name], aligned["sensitive_features"]
+        strata, sample_weight = aligned["strata"], aligned["sample_weight"]
     if measures is None:
         chosen = list(_LABEL_MEASURES) + ([_CDD] if strata is not None else [])
     else:

@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._results import ResultMixin, get_axes, json_safe
-from fairaudit._validation import as_frame, check_consistent_length, check_sample_weight
+from fairaudit._validation import (
+    align_on_index,
+    as_frame,
+    check_consistent_length,
+    check_sample_weight,
+)
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._encode import as_values, binary_labels, encode_groups
 
@@ -230,6 +235,12 @@ def generalized_entropy_index(
     0.06
     """
     a = _check_alpha(alpha)
+    aligned = align_on_index(
+        y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    y_true, y_pred = aligned["y_true"], aligned["y_pred"]
+    sensitive_features, sample_weight = aligned["sensitive_features"], aligned["sample_weight"]
     t = as_values(y_true, name="y_true")
     p = as_values(y_pred, name="y_pred")
     n = check_consistent_length(y_true=t, y_pred=p)
