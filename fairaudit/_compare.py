@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from fairaudit._flip import _group_codes, _label_text
+from fairaudit._flip import _label_text
 from fairaudit._results import ResultMixin, get_axes, json_safe
-from fairaudit._validation import as_generator, format_values
+from fairaudit._validation import align_on_index, as_generator, format_values
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._paired import (
     PAIRED_METRICS,
+    PairedCounts,
     bootstrap_paired,
     mcnemar_discordant,
     mcnemar_exact,
-    paired_cells,
+    paired_counts,
     paired_values,
     tost_equivalent,
 )
@@ -230,6 +231,12 @@ def compare_predictions(
     tolerance: float | None = None,
     confidence: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    missing_groups: Literal["error", "separate"] = "error",
+    data: Any = None,
+    engine: Literal["auto", "numpy", "duckdb", "spark"] = "auto",
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
 ) -> ComparisonResult:
     """Compare two prediction columns on the same rows: agreement, paired differences, TOST.
 
@@ -256,6 +263,21 @@ def compare_predictions(
         Level of the intervals; TOST at level ``1 - confidence`` per side uses the
         ``2 * confidence - 1`` interval.
     random_state : int or Generator, optional
+    missing_groups : {"error", "separate"}, default "error"
+        Missing sensitive values (NULL in an engine) are refused, or counted as an explicit
+        ``"missing"`` group (as in :func:`fairaudit.metrics.count_table`).
+    data : optional
+        Where the named columns live; then ``y_true``, ``pred_a``, ``pred_b``, ``score_a``,
+        ``score_b`` are column names and ``sensitive_features`` a name or list of names.
+        Anything :func:`fairaudit.metrics.count_table` accepts: a pandas, polars or pyarrow
+        table; a path, glob or list of Parquet/CSV/TSV files; a DuckDB relation or a
+        ``(connection, "SELECT ...")`` pair; a pyspark DataFrame. Engines scan the rows with
+        one ``GROUP BY`` (see ``docs/scale.md``); only a few numbers per group reach Python.
+    engine : {"auto", "numpy", "duckdb", "spark"}, default "auto"
+        Who scans the rows: numpy for in-memory tables, DuckDB for files and relations,
+        Spark for Spark DataFrames (``"duckdb"`` also scans in-memory tables).
+    memory_limit, threads, progress
+        DuckDB's settings and progress bar, as in :func:`fairaudit.metrics.count_table`.
 
     Returns
     -------
@@ -284,43 +306,47 @@ def compare_predictions(
     >>> row = cmp.to_frame().query("metric == 'selection_rate' and group == 'f'")
     >>> float(row["difference"].iloc[0])
     0.25
+
+    The same comparison from a table of columns (a file, glob or DuckDB relation works the
+    same way, and gives the same numbers):
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"y": y, "a": a, "b": b, "s": s})
+    >>> fa.compare_predictions("y", "a", "b", sensitive_features="s", data=frame,
+    ...                        n_boot=200, random_state=0).agreement
+    0.875
     """
-    y = _as_array(y_true, "y_true")
-    a = _as_array(pred_a, "pred_a")
-    b = _as_array(pred_b, "pred_b")
-    groups_frame = (
-        sensitive_features.reset_index(drop=True)
-        if isinstance(sensitive_features, pd.DataFrame)
-        else pd.DataFrame(
-            {
-                getattr(sensitive_features, "name", None) or "sensitive_feature_0": np.asarray(
-                    sensitive_features
-                )
-            }
-        )
-        if sensitive_features is not None
-        else None
+    names = _check_parameters(metrics, n_boot, confidence, tolerance)
+    if missing_groups not in ("error", "separate"):
+        raise ValueError(f"missing_groups must be 'error' or 'separate', got {missing_groups!r}.")
+    counts = paired_counts_of(
+        y_true,
+        pred_a,
+        pred_b,
+        sensitive_features=sensitive_features,
+        score_a=score_a,
+        score_b=score_b,
+        pos_label=pos_label,
+        missing_groups=missing_groups,
+        data=data,
+        engine=engine,
+        memory_limit=memory_limit,
+        threads=threads,
+        progress=progress,
     )
-    if groups_frame is None:
-        raise TypeError("sensitive_features must be array-like, got None.")
-    lengths = {
-        "y_true": len(y),
-        "pred_a": len(a),
-        "pred_b": len(b),
-        "sensitive_features": len(groups_frame),
-    }
-    scores = {}
-    for name, value in (("score_a", score_a), ("score_b", score_b)):
-        if value is not None:
-            scores[name] = _as_array(value, name).astype(np.float64)
-            lengths[name] = len(scores[name])
-    if len(set(lengths.values())) != 1:
-        shown = ", ".join(f"{k} has {v}" for k, v in lengths.items())
-        raise DataError(f"inputs of different lengths: {shown}; pass one value per row.")
-    if len(y) == 0:
-        raise DataError("y_true has no rows; pass at least one sample.")
-    if (score_a is None) != (score_b is None):
-        raise ValueError("pass both score_a and score_b, or neither.")
+    return comparison_from_counts(
+        counts,
+        names,
+        pos_label=pos_label,
+        n_boot=n_boot,
+        tolerance=tolerance,
+        confidence=confidence,
+        random_state=random_state,
+    )
+
+
+def _check_parameters(metrics: Any, n_boot: Any, confidence: Any, tolerance: Any) -> list[str]:
+    """Validate the statistics' parameters (before any scan); return the metric names."""
     if metrics is None:
         names = list(PAIRED_METRICS)
     else:
@@ -345,31 +371,191 @@ def compare_predictions(
             raise ValueError("tolerance needs intervals: pass n_boot > 0 (e.g. 1000).")
         if confidence <= 0.5:
             raise ValueError(f"with a tolerance, confidence must exceed 0.5, got {confidence}.")
-    present = set(pd.unique(y).tolist())
-    if pos_label not in present and pos_label not in set(pd.unique(a).tolist()):
+    return names
+
+
+_ENGINES = ("auto", "numpy", "duckdb", "spark")
+
+
+def paired_counts_of(
+    y_true: Any,
+    pred_a: Any,
+    pred_b: Any,
+    *,
+    sensitive_features: Any,
+    score_a: Any,
+    score_b: Any,
+    pos_label: Any,
+    missing_groups: Any,
+    data: Any,
+    engine: str,
+    memory_limit: str | None,
+    threads: int | None,
+    progress: bool | None,
+) -> PairedCounts:
+    """Count the paired cells per group: from arrays, or by the engine that holds ``data``."""
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {list(_ENGINES)}, got {engine!r}.")
+    if data is None:
+        for argument, value in (
+            ("y_true", y_true),
+            ("pred_a", pred_a),
+            ("pred_b", pred_b),
+            ("score_a", score_a),
+            ("score_b", score_b),
+            ("sensitive_features", sensitive_features),
+        ):
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{argument}={value!r} is a column name, but data= is not given; pass "
+                    "data=<table, path or relation> holding the columns, or pass arrays."
+                )
+        if engine in ("duckdb", "spark"):
+            raise ValueError(f"engine={engine!r} scans a data source; pass data= as well.")
+        return _counts_in_memory(
+            y_true, pred_a, pred_b, sensitive_features, score_a, score_b, pos_label, missing_groups
+        )
+    from fairaudit.metrics._engines._columns import check_columns, frame_columns, source_kind
+    from fairaudit.metrics._engines._paired import paired_column_names
+
+    columns = paired_column_names(y_true, pred_a, pred_b, sensitive_features, score_a, score_b)
+    kind = source_kind(data)
+    if kind == "frame" and engine in ("auto", "numpy"):
+        check_columns(columns, frame_columns(data), "data")
+        wanted = list(dict.fromkeys(c for _, c in columns.named()))
+        frame = data if isinstance(data, pd.DataFrame) else data.select(wanted).to_pandas()
+
+        def column(name: str | None) -> Any:
+            return None if name is None else frame[name]
+
+        return _counts_in_memory(
+            frame[columns.y_true],
+            frame[columns.pred_a],
+            frame[columns.pred_b],
+            frame[columns.sensitive],
+            column(columns.score_a),
+            column(columns.score_b),
+            pos_label,
+            missing_groups,
+        )
+    if kind == "spark" or engine == "spark":
+        if kind != "spark":
+            raise TypeError(
+                f"engine='spark' needs a Spark DataFrame as data, got {type(data).__name__}."
+            )
+        from fairaudit.metrics._engines._paired import spark_paired
+
+        rows = spark_paired(data, columns)
+    elif engine == "numpy":
+        raise ValueError(
+            f"engine='numpy' needs an in-memory table; data is {kind} (use engine='duckdb')."
+        )
+    else:
+        from fairaudit.metrics._engines._paired import duckdb_paired
+
+        rows = duckdb_paired(
+            data, columns, memory_limit=memory_limit, threads=threads, progress=progress
+        )
+    return paired_counts(
+        rows.groups,
+        rows.n,
+        rows.y_true,
+        rows.pred_a,
+        rows.pred_b,
+        rows.gap,
+        pos_label=pos_label,
+        missing_groups=missing_groups,
+    )
+
+
+def _counts_in_memory(
+    y_true: Any,
+    pred_a: Any,
+    pred_b: Any,
+    sensitive_features: Any,
+    score_a: Any,
+    score_b: Any,
+    pos_label: Any,
+    missing_groups: Any,
+) -> PairedCounts:
+    if sensitive_features is None:
+        raise TypeError("sensitive_features must be array-like, got None.")
+    # pandas inputs pair on their index labels; arrays and lists by position
+    aligned = align_on_index(
+        y_true=y_true,
+        pred_a=pred_a,
+        pred_b=pred_b,
+        sensitive_features=sensitive_features,
+        score_a=score_a,
+        score_b=score_b,
+    )
+    y = _as_array(aligned["y_true"], "y_true")
+    a = _as_array(aligned["pred_a"], "pred_a")
+    b = _as_array(aligned["pred_b"], "pred_b")
+    sensitive = aligned["sensitive_features"]
+    groups_frame = (
+        sensitive.reset_index(drop=True)
+        if isinstance(sensitive, pd.DataFrame)
+        else pd.DataFrame(
+            {getattr(sensitive, "name", None) or "sensitive_feature_0": np.asarray(sensitive)}
+        )
+    )
+    lengths = {
+        "y_true": len(y),
+        "pred_a": len(a),
+        "pred_b": len(b),
+        "sensitive_features": len(groups_frame),
+    }
+    scores = {}
+    for name in ("score_a", "score_b"):
+        if aligned[name] is not None:
+            scores[name] = _as_array(aligned[name], name).astype(np.float64)
+            lengths[name] = len(scores[name])
+    if len(set(lengths.values())) != 1:
+        shown = ", ".join(f"{k} has {v}" for k, v in lengths.items())
+        raise DataError(f"inputs of different lengths: {shown}; pass one value per row.")
+    if len(y) == 0:
+        raise DataError("y_true has no rows; pass at least one sample.")
+    if (score_a is None) != (score_b is None):
+        raise ValueError("pass both score_a and score_b, or neither.")
+    gap = np.abs(scores["score_b"] - scores["score_a"]) if scores else None
+    return paired_counts(
+        groups_frame, None, y, a, b, gap, pos_label=pos_label, missing_groups=missing_groups
+    )
+
+
+def comparison_from_counts(
+    counts: PairedCounts,
+    names: list[str],
+    *,
+    pos_label: Any,
+    n_boot: int,
+    tolerance: float | None,
+    confidence: float,
+    random_state: int | np.random.Generator | None,
+) -> ComparisonResult:
+    """Every statistic of a comparison, from the paired counts per group (any engine)."""
+    present = set(counts.labels_true)
+    if pos_label not in present and pos_label not in set(counts.labels_a):
         raise DataError(
             f"pos_label={pos_label!r} occurs in neither y_true ({format_values(sorted(map(str, present)))}) "
             "nor pred_a; pass the positive class."
         )
-
-    codes, index = _group_codes(groups_frame)
-    n_groups = len(index)
-    cells = paired_cells(codes, n_groups, y == pos_label, a == pos_label, b == pos_label)
-    agree = a == b
-    counts = np.bincount(codes, minlength=n_groups)
-    agreeing = np.bincount(codes, weights=agree.astype(float), minlength=n_groups)
+    index = counts.index
+    cells = counts.cells
     by_group = pd.DataFrame(
-        {"count": counts, "agreement": agreeing / counts, "disagreements": counts - agreeing},
+        {
+            "count": counts.count,
+            "agreement": counts.agreeing / counts.count,
+            "disagreements": counts.count - counts.agreeing,
+        },
         index=index,
     )
     by_group["disagreements"] = by_group["disagreements"].astype(np.int64)
     score_max: float | None = None
-    if scores:
-        gap = np.abs(scores["score_b"] - scores["score_a"])
-        score_max = float(gap.max())
-        per_group = np.full(n_groups, -np.inf)
-        np.maximum.at(per_group, codes, gap)
-        by_group["score_max_abs_diff"] = per_group
+    if counts.score_max is not None:
+        score_max = float(counts.score_max.max())
+        by_group["score_max_abs_diff"] = counts.score_max
     else:
         by_group["score_max_abs_diff"] = np.nan
 
@@ -432,7 +618,7 @@ def compare_predictions(
     )
     passed = None if tolerance is None else bool(differences["equivalent"].all())
     return ComparisonResult(
-        agreement=float(agree.mean()),
+        agreement=float(counts.agreeing.sum() / counts.n_rows),
         by_group=by_group,
         score_max_abs_diff=score_max,
         differences=differences,
@@ -441,7 +627,7 @@ def compare_predictions(
         tolerance=None if tolerance is None else float(tolerance),
         confidence=float(confidence),
         n_boot=int(n_boot),
-        n_samples=len(y),
+        n_samples=counts.n_rows,
         pos_label=pos_label,
         random_state=random_state if isinstance(random_state, int | None) else None,
     )

@@ -12,18 +12,25 @@ Cell layout: index ``4 * y + 2 * a + b``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 from fairaudit.metrics._compute import binary_value
+from fairaudit.metrics._encode import _is_pos, encode_groups
 from fairaudit.metrics._registry import METRIC_REGISTRY
 
 __all__ = [
     "PAIRED_METRICS",
+    "PairedCounts",
     "bootstrap_paired",
     "clopper_pearson",
     "mcnemar_discordant",
     "mcnemar_exact",
     "paired_cells",
+    "paired_counts",
     "paired_values",
     "tost_equivalent",
 ]
@@ -68,6 +75,93 @@ def paired_cells(
     index = codes.astype(np.int64) * 8 + 4 * y.astype(np.int64) + 2 * a.astype(np.int64)
     index += b.astype(np.int64)
     return np.bincount(index, minlength=8 * n_groups).reshape(n_groups, 8).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class PairedCounts:
+    """Everything a comparison derives its statistics from: a few numbers per group."""
+
+    index: pd.Index  # the groups (as group_metrics names them)
+    cells: np.ndarray  # (n_groups, 8) counts of the (y, a, b) cells
+    count: np.ndarray  # (n_groups,) rows
+    agreeing: np.ndarray  # (n_groups,) rows where pred_a == pred_b (raw labels)
+    score_max: np.ndarray | None  # (n_groups,) max |score_b - score_a|, None without scores
+    labels_true: tuple[Any, ...]  # distinct values of y_true
+    labels_a: tuple[Any, ...]  # distinct values of pred_a
+    n_rows: int
+
+
+def paired_counts(
+    groups: Any,
+    n: np.ndarray | None,
+    y_true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    gap: np.ndarray | None,
+    *,
+    pos_label: Any,
+    missing_groups: Any = "error",
+) -> PairedCounts:
+    """Count the paired cells per group from rows, or from an engine's aggregate rows.
+
+    Parameters
+    ----------
+    groups : DataFrame or dict of columns
+        Sensitive values of each row (or aggregate row).
+    n : ndarray of int, optional
+        Rows each entry stands for (an engine's ``count(*)``); None: one row each.
+    y_true, pred_a, pred_b : ndarray
+        Raw labels (compared with ``pos_label`` and with each other here).
+    gap : ndarray of float, optional
+        ``|score_b - score_a|`` of each row (an engine: its maximum over the entry's rows).
+    pos_label : object
+    missing_groups : {"error", "separate"}
+        As in :func:`fairaudit.metrics.count_table`.
+
+    Returns
+    -------
+    PairedCounts
+        Groups in the order and with the labels of :func:`fairaudit.group_metrics`; groups
+        without rows are left out.
+
+    Examples
+    --------
+    >>> pc = paired_counts({"s": np.array(["f", "f", "m"], dtype=object)}, np.array([2, 1, 4]),
+    ...                    np.array([1, 0, 1]), np.array([1, 0, 0]), np.array([1, 1, 0]), None,
+    ...                    pos_label=1)
+    >>> pc.count.tolist(), pc.agreeing.tolist()
+    ([3, 4], [2, 4])
+    """
+    encoding = encode_groups(groups, n_rows=len(y_true), missing_groups=missing_groups)
+    codes = encoding.codes
+    g = encoding.n_codes
+    weights = None if n is None else np.asarray(n, dtype=np.float64)
+    y = np.asarray(_is_pos(np.asarray(y_true), pos_label), dtype=np.int64)
+    a = np.asarray(_is_pos(np.asarray(pred_a), pos_label), dtype=np.int64)
+    b = np.asarray(_is_pos(np.asarray(pred_b), pos_label), dtype=np.int64)
+    index = codes.astype(np.int64) * 8 + 4 * y + 2 * a + b
+    cells = np.bincount(index, weights=weights, minlength=8 * g).reshape(g, 8)
+    cells = cells.astype(np.float64)
+    agree = np.asarray(np.asarray(pred_a) == np.asarray(pred_b), dtype=bool)
+    ones = np.ones(len(codes)) if weights is None else weights
+    count = np.rint(np.bincount(codes, weights=ones, minlength=g)).astype(np.int64)
+    agreeing = np.rint(np.bincount(codes, weights=ones * agree, minlength=g)).astype(np.int64)
+    score_max = None
+    if gap is not None:
+        score_max = np.full(g, -np.inf)
+        np.maximum.at(score_max, codes, np.asarray(gap, dtype=np.float64))
+    keep = np.flatnonzero(count)
+    labels, _ = encoding.labels(keep)
+    return PairedCounts(
+        index=labels,
+        cells=cells[keep],
+        count=count[keep],
+        agreeing=agreeing[keep],
+        score_max=None if score_max is None else score_max[keep],
+        labels_true=tuple(pd.unique(np.asarray(y_true)).tolist()),
+        labels_a=tuple(pd.unique(np.asarray(pred_a)).tolist()),
+        n_rows=int(count.sum()),
+    )
 
 
 def paired_values(cells: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
