@@ -1,0 +1,81 @@
+"""compare_predictions(data=<Spark DataFrame>) (local mode) equals the in-memory comparison."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fairaudit as fa
+from fairaudit.exceptions import MissingValueError
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+if shutil.which("java") is None:
+    pytest.skip("Spark tests need a Java runtime (java not on PATH)", allow_module_level=True)
+pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (extra 'spark')")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    # reuses the session of tests/metrics/test_spark.py when it runs first (a start is slow)
+    started_here = pyspark_sql.SparkSession.getActiveSession() is None
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[2]")
+        .appName("fairaudit-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        if started_here:
+            session.stop()
+
+
+def make_frame(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    a = np.where(rng.random(n) < 0.8, y, 1 - y)
+    b = np.where(rng.random(n) < 0.9, a, 1 - a)
+    sa = rng.random(n).round(3)
+    return pd.DataFrame(
+        {
+            "y": y.tolist(),
+            "pa": a.tolist(),
+            "pb": b.tolist(),
+            "sa": sa.tolist(),
+            "sb": (sa + rng.normal(0, 0.01, n)).round(4).tolist(),
+            "sex": rng.choice(["F", "M"], n).tolist(),
+            "race": rng.choice(["x", "y", "z"], n).tolist(),
+        }
+    )
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_spark_equals_in_memory(spark):
+    df = make_frame()
+    sdf = spark.createDataFrame(df.to_dict("records"))
+    kw = {"n_boot": 200, "random_state": 0, "tolerance": 0.05}
+    expected = fa.compare_predictions(
+        df["y"], df["pa"], df["pb"], sensitive_features=df[["sex", "race"]],
+        score_a=df["sa"], score_b=df["sb"], **kw,
+    )  # fmt: skip
+    got = fa.compare_predictions(
+        "y", "pa", "pb", sensitive_features=["sex", "race"], score_a="sa", score_b="sb",
+        data=sdf, **kw,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got.differences, expected.differences, check_exact=True)
+    pd.testing.assert_frame_equal(got.by_group, expected.by_group, check_exact=True)
+    assert got.to_dict() == expected.to_dict()
+    records = df.astype(object).to_dict("records")
+    records[3]["pa"] = None
+    bad = spark.createDataFrame(records, schema=sdf.schema)
+    with pytest.raises(MissingValueError, match=r"pred_a: column 'pa' has 1 missing"):
+        fa.compare_predictions("y", "pa", "pb", sensitive_features="sex", data=bad)
