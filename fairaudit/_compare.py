@@ -19,7 +19,7 @@ import pandas as pd
 from fairaudit._flip import _label_text
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import align_on_index, as_generator, format_values
-from fairaudit.exceptions import DataError
+from fairaudit.exceptions import DataError, MissingValueError
 from fairaudit.metrics._paired import (
     PAIRED_METRICS,
     PairedCounts,
@@ -636,8 +636,8 @@ def comparison_from_counts(
 def compare(
     model_a: Any,
     model_b: Any,
-    X: Any,
-    y_true: Any,
+    X: Any = None,
+    y_true: Any = None,
     *,
     sensitive_features: Any,
     metrics: list[str] | str | None = None,
@@ -646,6 +646,12 @@ def compare(
     tolerance: float | None = None,
     confidence: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    missing_groups: Literal["error", "separate"] = "error",
+    data: Any = None,
+    features: list[str] | None = None,
+    batch_size: int | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> ComparisonResult:
     """Predict with two models on the same rows and compare them (see compare_predictions).
 
@@ -655,12 +661,28 @@ def compare(
         Anything :func:`fairaudit.wrap` accepts: e.g. the research model object and the
         production :class:`~fairaudit.models.Endpoint`.
     X : array-like or DataFrame of shape (n_samples, n_features)
-        Rows given to both models.
-    y_true : array-like of shape (n_samples,)
+        Rows given to both models (leave out with ``data``).
+    y_true : array-like of shape (n_samples,), or str with ``data``
+        True labels. pandas inputs (``X``, ``y_true``, ``sensitive_features``) are paired on
+        their index labels, in ``X``'s row order.
     sensitive_features : str, list of str, array-like or DataFrame
-        Column name(s) of ``X``, or the group values.
-    metrics, pos_label, n_boot, tolerance, confidence, random_state
+        Column name(s) of ``X`` (of ``data``, with ``data``), or the group values.
+    metrics, pos_label, n_boot, tolerance, confidence, random_state, missing_groups
         As in :func:`compare_predictions`.
+    data : optional
+        Where the rows live: a pandas, polars or pyarrow table, a path, glob or list of
+        Parquet/CSV files, a DuckDB relation or ``(connection, query)``. Then ``y_true`` and
+        ``sensitive_features`` are column names and both models see the ``features``
+        columns. Files and relations are read ``batch_size`` rows at a time; both models
+        predict each batch, and the paired counts of the batches add up (memory stays
+        bounded by a batch). A Spark DataFrame is refused: predict on the cluster, then call
+        :func:`compare_predictions` with ``data=``.
+    features : list of str, optional
+        With ``data``: the models' input columns (default: every column but ``y_true``).
+    batch_size : int, optional
+        With ``data`` from files or relations: rows per batch (default 100,000).
+    memory_limit, threads
+        DuckDB's settings, for file and DuckDB sources.
 
     Returns
     -------
@@ -682,9 +704,25 @@ def compare(
     ...                  sensitive_features="s", tolerance=0.01, n_boot=200, random_state=0)
     >>> cmp.agreement, cmp.passed
     (1.0, True)
+    >>> frame = X.assign(y=y)
+    >>> fa.compare(research, production, y_true="y", sensitive_features="s", data=frame,
+    ...            features=["x"], n_boot=200, random_state=0).agreement
+    1.0
     """
     from fairaudit.models import wrap
 
+    if data is not None:
+        return _compare_data(
+            model_a, model_b, X, y_true, data=data, features=features,
+            sensitive_features=sensitive_features, batch_size=batch_size,
+            memory_limit=memory_limit, threads=threads, metrics=metrics, pos_label=pos_label,
+            n_boot=n_boot, tolerance=tolerance, confidence=confidence,
+            random_state=random_state, missing_groups=missing_groups,
+        )  # fmt: skip
+    if X is None or y_true is None:
+        raise TypeError("compare needs X and y_true (or column names with data=).")
+    if features is not None:
+        raise TypeError("features= selects columns of data=; without data=, pass X itself.")
     if isinstance(sensitive_features, str) or (
         isinstance(sensitive_features, list)
         and sensitive_features
@@ -699,18 +737,12 @@ def compare(
         absent = [c for c in names if c not in X.columns]
         if absent:
             raise DataError(f"sensitive_features names columns {absent} that X does not have.")
-        sensitive_features = X[names].reset_index(drop=True)
+        sensitive_features = X[names]
+    # pandas inputs are paired on their index labels (in X's row order), arrays by position
+    aligned = align_on_index(X=X, y_true=y_true, sensitive_features=sensitive_features)
+    y_true, sensitive_features = aligned["y_true"], aligned["sensitive_features"]
     wrapped_a, wrapped_b = wrap(model_a), wrap(model_b)
-    pred_a = wrapped_a.predict(X)
-    score_a = score_b = None
-    with_scores = all(
-        w.output_kind == "score" and w.task == "binary" for w in (wrapped_a, wrapped_b)
-    )
-    if with_scores:
-        score_a = wrapped_a.predict_score(X)
-    pred_b = wrapped_b.predict(X)
-    if with_scores:
-        score_b = wrapped_b.predict_score(X)
+    pred_a, pred_b, score_a, score_b = _predict_both(wrapped_a, wrapped_b, X)
     result = compare_predictions(
         y_true,
         pred_a,
@@ -724,9 +756,165 @@ def compare(
         tolerance=tolerance,
         confidence=confidence,
         random_state=random_state,
+        missing_groups=missing_groups,
     )
     result.models.update({"a": wrapped_a.describe(), "b": wrapped_b.describe()})
     return result
+
+
+def _predict_both(wrapped_a: Any, wrapped_b: Any, X: Any) -> tuple[Any, Any, Any, Any]:
+    """Labels of both models, and their scores when both give scores of a binary task."""
+    with_scores = all(
+        w.output_kind == "score" and w.task == "binary" for w in (wrapped_a, wrapped_b)
+    )
+    pred_a = wrapped_a.predict(X)
+    score_a = wrapped_a.predict_score(X) if with_scores else None
+    pred_b = wrapped_b.predict(X)
+    score_b = wrapped_b.predict_score(X) if with_scores else None
+    return pred_a, pred_b, score_a, score_b
+
+
+def _compare_data(
+    model_a: Any,
+    model_b: Any,
+    X: Any,
+    y_true: Any,
+    *,
+    data: Any,
+    features: list[str] | None,
+    sensitive_features: Any,
+    batch_size: int | None,
+    memory_limit: str | None,
+    threads: int | None,
+    **kwargs: Any,
+) -> ComparisonResult:
+    """``compare(data=...)``: in memory as usual; files and relations batch by batch."""
+    from fairaudit.metrics._engines._columns import source_kind
+    from fairaudit.metrics._engines._paired import paired_column_names
+    from fairaudit.models import wrap
+
+    if X is not None:
+        raise TypeError("with data= given, pass the models' input columns as features=, not X.")
+    names = _check_parameters(
+        kwargs["metrics"], kwargs["n_boot"], kwargs["confidence"], kwargs["tolerance"]
+    )
+    columns = paired_column_names(y_true, "pred_a", "pred_b", sensitive_features, None, None)
+    if features is not None and (
+        isinstance(features, str) or not all(isinstance(f, str) for f in features)
+    ):
+        raise TypeError("features must be a list of column names.")
+    if batch_size is None:
+        batch_size = 100_000
+    elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    kind = source_kind(data)
+    if kind == "spark":
+        raise DataError(
+            "compare(data=<Spark DataFrame>) would collect rows to the driver to predict; "
+            "predict with both models on the cluster, then call compare_predictions(data=...) "
+            "on the two prediction columns."
+        )
+    if kind == "frame":
+        frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
+        available = [str(c) for c in frame.columns]
+    else:
+        frame = None
+        from fairaudit.metrics._engines._duckdb import open_source
+
+        with open_source(data, None, memory_limit=memory_limit, threads=threads) as opened:
+            available = list(opened[1].columns)
+    if features is None:
+        features = [c for c in available if c != columns.y_true]
+    wanted = [columns.y_true, *columns.sensitive]
+    _check_present(
+        [("y_true", columns.y_true)]
+        + [("sensitive_features", c) for c in columns.sensitive]
+        + [("features", c) for c in features],
+        available,
+    )
+    if frame is not None:
+        return compare(
+            model_a, model_b, frame[features], frame[columns.y_true],
+            sensitive_features=frame[columns.sensitive], **kwargs,
+        )  # fmt: skip
+    from fairaudit.metrics._scan import iter_batches
+
+    wrapped_a, wrapped_b = wrap(model_a), wrap(model_b)
+    keys = [*(f"fa_s{j}" for j in range(len(columns.sensitive))), "fa_t", "fa_a", "fa_b"]
+    total: pd.DataFrame | None = None
+    for batch in iter_batches(
+        data,
+        list(dict.fromkeys([*features, *wanted])),
+        batch_size=batch_size,
+        memory_limit=memory_limit,
+        threads=threads,
+    ):
+        pred_a, pred_b, score_a, score_b = _predict_both(wrapped_a, wrapped_b, batch[features])
+        y = batch[columns.y_true].to_numpy()  # missing labels counted at the end
+        part = pd.DataFrame(
+            {
+                **{f"fa_s{j}": batch[c].to_numpy() for j, c in enumerate(columns.sensitive)},
+                "fa_t": y,
+                "fa_a": _as_array(pred_a, "pred_a"),
+                "fa_b": _as_array(pred_b, "pred_b"),
+                "fa_n": np.ones(len(y), dtype=np.int64),
+                "fa_gap": np.nan
+                if score_a is None
+                else np.abs(
+                    _as_array(score_b, "score_b").astype(np.float64)
+                    - _as_array(score_a, "score_a").astype(np.float64)
+                ),
+            }
+        )
+        if total is not None:
+            part = pd.concat([total, part], ignore_index=True)
+        # the batches' rows collapse to one row per (group, y, a, b): memory stays small
+        total = (
+            part.groupby(keys, dropna=False, sort=False)
+            .agg(fa_n=("fa_n", "sum"), fa_gap=("fa_gap", "max"))
+            .reset_index()
+        )
+    if total is None:
+        raise DataError("data has no rows.")
+    missing = total["fa_t"].isna().to_numpy()
+    if missing.any():
+        raise MissingValueError(
+            f"y_true: column {columns.y_true!r} has {int(total['fa_n'][missing].sum())} missing "
+            "value(s) (NULL); remove or fill those rows first."
+        )
+    with_scores = bool(total["fa_gap"].notna().any())
+    counts = paired_counts(
+        {c: total[f"fa_s{j}"] for j, c in enumerate(columns.sensitive)},
+        total["fa_n"].to_numpy(),
+        total["fa_t"].to_numpy(),
+        total["fa_a"].to_numpy(),
+        total["fa_b"].to_numpy(),
+        total["fa_gap"].to_numpy(dtype=np.float64) if with_scores else None,
+        pos_label=kwargs["pos_label"],
+        missing_groups=kwargs["missing_groups"],
+    )
+    result = comparison_from_counts(
+        counts,
+        names,
+        pos_label=kwargs["pos_label"],
+        n_boot=kwargs["n_boot"],
+        tolerance=kwargs["tolerance"],
+        confidence=kwargs["confidence"],
+        random_state=kwargs["random_state"],
+    )
+    result.models.update({"a": wrapped_a.describe(), "b": wrapped_b.describe()})
+    return result
+
+
+def _check_present(named: list[tuple[str, str]], available: list[str]) -> None:
+    for argument, name in named:
+        if name not in available:
+            close = difflib.get_close_matches(name, available, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(
+                f"{argument}: no column {name!r} in data.{hint} Columns: "
+                f"{', '.join(available[:12])}."
+            )
 
 
 def assert_equivalent(result: ComparisonResult) -> ComparisonResult:

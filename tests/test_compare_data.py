@@ -241,3 +241,65 @@ def test_parameters_are_checked_before_the_scan(files):
             "y", "pa", "pb", sensitive_features="sex", data=root / "nope.parquet",
             metrics=["selection_rat"],
         )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# compare(model_a, model_b, data=...): batches predicted by both models, counts added
+
+
+@pytest.fixture(scope="module")
+def models(files):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    _, df = files
+    X = df[["sa", "sb"]]
+    return (
+        LogisticRegression().fit(X, df["y"]),
+        DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, df["y"]),
+    )
+
+
+@pytest.mark.parametrize("source", ["frame", "parquet", "glob"])
+def test_compare_on_data_equals_in_memory(files, models, source):
+    root, df = files
+    research, production = models
+    kw = {"n_boot": 200, "random_state": 0, "tolerance": 0.05}
+    expected = fa.compare(
+        research, production, df[["sa", "sb"]], df["y"],
+        sensitive_features=df[["sex", "race"]], **kw,
+    )  # fmt: skip
+    assert expected.score_max_abs_diff is not None
+    if source == "frame":
+        data = df
+    elif source == "parquet":
+        data = root / "d.parquet"
+    else:  # row order differs from df's: the counts do not care
+        data = str(root / "parts" / "*.parquet")
+    got = fa.compare(
+        research, production, y_true="y", sensitive_features=["sex", "race"], data=data,
+        features=["sa", "sb"], batch_size=700, **kw,
+    )  # fmt: skip
+    assert_same(got, expected)
+    assert got.models == expected.models
+
+
+def test_compare_on_data_bad_input(files, models, tmp_path):
+    root, df = files
+    research, production = models
+    args = {"y_true": "y", "sensitive_features": "sex", "features": ["sa", "sb"]}
+    with pytest.raises(TypeError, match="pass the models' input columns as features="):
+        fa.compare(research, production, df, data=df, **args)
+    with pytest.raises(DataError, match=r"features: no column 'sbb' .* Did you mean 'sb'"):
+        fa.compare(
+            research, production, data=root / "d.parquet", **{**args, "features": ["sa", "sbb"]}
+        )
+    with pytest.raises(DataError, match=r"y_true: no column 'Y'"):
+        fa.compare(research, production, data=root / "d.parquet", **{**args, "y_true": "Y"})
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        fa.compare(research, production, data=root / "d.parquet", batch_size=0, **args)
+    nulls = df.astype({"y": "Int64"})
+    nulls.loc[[0, 9], "y"] = pd.NA
+    nulls.to_parquet(tmp_path / "n.parquet")
+    with pytest.raises(MissingValueError, match=r"y_true: column 'y' has 2 missing"):
+        fa.compare(research, production, data=tmp_path / "n.parquet", **args)
