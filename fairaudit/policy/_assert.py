@@ -13,7 +13,10 @@ __all__ = ["assert_policy"]
 
 
 def assert_policy(
-    policy: Policy | str | Path | Mapping[str, Any], result: Any, *more: Any
+    policy: Policy | str | Path | Mapping[str, Any],
+    result: Any = None,
+    *more: Any,
+    **inputs: Any,
 ) -> PolicyOutcome:
     """Check ``result`` against ``policy`` and raise ``AssertionError`` if any rule fails.
 
@@ -27,6 +30,11 @@ def assert_policy(
         :meth:`Policy.from_dict`).
     result, *more : GroupMetrics, DataBias, FlipTestResult or ComparisonResult
         The results to check, at most one of each kind (as :meth:`Policy.check`).
+    **inputs
+        Or the inputs to compute them, as :meth:`Policy.check` takes them: ``data=`` (a
+        table, files, a DuckDB relation, a Spark DataFrame) with the column names
+        ``y_true=``, ``y_pred=``, ``sensitive_features=`` (``y_score``, ``sample_weight``,
+        ``pred_b`` for a comparison, ...), and ``n_boot``, ``random_state``, ``engine``...
 
     Returns
     -------
@@ -53,6 +61,15 @@ def assert_policy(
     ...
     AssertionError: policy 'policy' failed 1 of 1 checks:
       FAIL parity [sensitive_feature_0] (selection_rate difference <= 0.2): ...
+
+    The same check on a file, a glob or a table of columns:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"y": [1, 0, 1, 0], "p": [1, 0, 1, 0], "s": ["a", "a", "b", "b"]})
+    >>> assert_policy({"version": 1, "rules": [
+    ...     {"id": "parity", "metric": "selection_rate", "compare": "difference", "max": 0.2}]},
+    ...     data=frame, y_true="y", y_pred="p", sensitive_features="s", min_group_size=1).passed
+    True
     """
     if isinstance(policy, str | Path):
         policy = Policy.from_yaml(policy)
@@ -63,7 +80,7 @@ def assert_policy(
             "policy must be a fairaudit.Policy, a path to a YAML file or a mapping, "
             f"got {type(policy).__name__}."
         )
-    outcome = policy.check(result, *more)
+    outcome = policy.check(result, *more, **inputs)
     if not outcome.passed:
         failures = outcome.failures
         lines = [f"policy {policy.name!r} failed {len(failures)} of {len(outcome.results)} checks:"]

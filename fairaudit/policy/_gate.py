@@ -6,31 +6,13 @@ outcome to an exit status.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from fairaudit.policy._inputs import comparison_metrics
 from fairaudit.policy._outcome import PolicyOutcome
 from fairaudit.policy._policy import Policy
 
 __all__ = ["check_comparison", "comparison_metrics"]
-
-
-def comparison_metrics(policy: Policy, metrics: Sequence[str] | None) -> list[str] | None:
-    """Return ``metrics`` plus every metric a ``comparison:`` rule of ``policy`` bounds.
-
-    ``None`` stays ``None`` (the defaults of :func:`fairaudit.compare_predictions`) when the
-    defaults already hold every metric the rules name.
-    """
-    from fairaudit.metrics._paired import PAIRED_METRICS
-
-    needed = [
-        r.metric for r in policy.rules if r.target == "comparison" and r.metric != "agreement"
-    ]
-    base = list(PAIRED_METRICS) if metrics is None else list(metrics)
-    missing = [m for m in dict.fromkeys(needed) if m not in base]
-    if metrics is None and not missing:
-        return None
-    return [*base, *missing]
 
 
 def check_comparison(policy: Policy, result: Any) -> PolicyOutcome:

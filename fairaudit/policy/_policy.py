@@ -41,7 +41,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from fairaudit._optional import import_optional
 from fairaudit._provenance import sha256_json
@@ -53,6 +55,7 @@ from fairaudit.policy._check import (
     check_rule,
     missing_target,
 )
+from fairaudit.policy._inputs import results_from_inputs
 from fairaudit.policy._outcome import PolicyOutcome
 from fairaudit.policy._rules import (
     _DEFAULT_KEYS,
@@ -297,8 +300,33 @@ class Policy:
         """The data-bias measures the rules bound (``measure:`` rules), without repeats."""
         return tuple(dict.fromkeys(r.metric for r in self.rules if r.target == "data_bias"))
 
-    def check(self, result: Any, *more: Any) -> PolicyOutcome:
-        """Check every rule against the results it applies to.
+    def check(
+        self,
+        result: Any = None,
+        *more: Any,
+        data: Any = None,
+        y_true: Any = None,
+        y_pred: Any = None,
+        sensitive_features: Any = None,
+        y_score: Any = None,
+        sample_weight: Any = None,
+        pred_a: Any = None,
+        pred_b: Any = None,
+        score_a: Any = None,
+        score_b: Any = None,
+        pos_label: Any = 1,
+        n_boot: int = 0,
+        confidence: float = 0.95,
+        tolerance: float | None = None,
+        min_group_size: int = 30,
+        missing_groups: Literal["error", "separate"] = "error",
+        random_state: int | np.random.Generator | None = None,
+        engine: Literal["auto", "numpy", "duckdb", "spark"] = "auto",
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        progress: bool | None = None,
+    ) -> PolicyOutcome:
+        """Check every rule against the results it applies to, given or computed from data.
 
         Parameters
         ----------
@@ -312,26 +340,63 @@ class Policy:
             :class:`~fairaudit.ComparisonResult` (from :func:`fairaudit.compare`) for
             ``comparison:`` rules; at most one of each kind. Rules with ``judge: interval``
             need intervals (``n_boot > 0`` where the result has no exact ones).
+        data : optional
+            Instead of results, where the columns live (anything
+            :func:`fairaudit.metrics.count_table` accepts: a table, files, a DuckDB relation,
+            a Spark DataFrame); then the arguments below are column names. Without ``data``
+            they may be the values themselves.
+        y_true, y_pred, sensitive_features, y_score, sample_weight
+            With ``y_pred``, the group metrics the ``metric:`` rules need
+            (:attr:`metrics`) are computed by :func:`fairaudit.group_metrics`; with
+            ``y_true`` alone, the measures of the ``measure:`` rules by
+            :func:`fairaudit.data_bias` (when the policy has such rules).
+        pred_a, pred_b, score_a, score_b
+            With ``pred_b``, the comparison the ``comparison:`` rules need is computed by
+            :func:`fairaudit.compare_predictions` (``pred_a`` defaults to ``y_pred``,
+            ``score_a`` to ``y_score``).
+        pos_label, n_boot, confidence, tolerance, min_group_size, missing_groups, \
+random_state
+            Passed to those functions (``tolerance`` to the comparison).
+        engine, memory_limit, threads, progress
+            Who scans ``data``, as in :func:`fairaudit.metrics.count_table`.
 
         Returns
         -------
         PolicyOutcome
             ``passed`` is True only when every rule passed on every feature it applies to.
             A rule that cannot be judged (the metric was not computed, no intervals, the
-            reference group missing or too small, a value undefined) gets status ``"error"``
-            and counts as not passed: a release gate must not pass by default.
+            reference group missing or too small, a value undefined, a flip test that needs
+            a model) gets status ``"error"`` and counts as not passed: a release gate must not
+            pass by default.
 
         Raises
         ------
         PolicyError
-            The result is not a GroupMetrics, or a rule names a sensitive feature the result
-            does not have.
+            The result is not a GroupMetrics, a rule names a sensitive feature the result
+            does not have, or a result was given together with the inputs to compute one of
+            the same kind.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import fairaudit as fa
+        >>> frame = pd.DataFrame({"y": [1, 0, 1, 0, 1, 0], "p": [1, 0, 1, 1, 0, 0],
+        ...                       "sex": ["f", "f", "f", "m", "m", "m"]})
+        >>> policy = fa.Policy.from_dict({"version": 1, "rules": [
+        ...     {"metric": "selection_rate", "compare": "ratio", "min": 0.8,
+        ...      "min_group_size": 1}]})
+        >>> policy.check(data=frame, y_true="y", y_pred="p", sensitive_features="sex",
+        ...              min_group_size=1).passed
+        False
         """
         from fairaudit._compare import ComparisonResult
         from fairaudit._flip import FlipTestResult
 
         targets: dict[str, Any] = {}
-        for r in (result, *more):
+        given = tuple(r for r in (result, *more) if r is not None)
+        if result is None and more:
+            raise TypeError("Policy.check(): the first result is None.")
+        for r in given:
             if hasattr(r, "disparities") and hasattr(r, "by_group"):
                 kind = "group_metrics"
             elif getattr(r, "_kind", None) == "data_bias":
@@ -350,6 +415,25 @@ class Policy:
             if kind in targets:
                 raise PolicyError(f"Policy.check() got two {kind} results; pass one of each.")
             targets[kind] = r
+        targets.update(
+            results_from_inputs(
+                self, tuple(targets), data=data, y_true=y_true, y_pred=y_pred,
+                sensitive_features=sensitive_features, y_score=y_score,
+                sample_weight=sample_weight, pred_a=pred_a, pred_b=pred_b, score_a=score_a,
+                score_b=score_b, pos_label=pos_label, n_boot=n_boot, confidence=confidence,
+                tolerance=tolerance, min_group_size=min_group_size,
+                missing_groups=missing_groups, random_state=random_state, engine=engine,
+                memory_limit=memory_limit, threads=threads, progress=progress,
+            )
+        )  # fmt: skip
+        # one order whatever the order of the arguments (messages name the kinds given)
+        order = ("group_metrics", "data_bias", "flip_test", "comparison")
+        targets = {k: targets[k] for k in sorted(targets, key=order.index)}
+        if not targets:
+            raise TypeError(
+                "Policy.check() needs results (a GroupMetrics, ...) or the inputs to compute "
+                "them (data=, y_true=, y_pred=, sensitive_features=)."
+            )
         results = []
         for rule in self.rules:
             target = targets.get(rule.target)
