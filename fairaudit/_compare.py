@@ -906,6 +906,99 @@ def _compare_data(
     return result
 
 
+def compare_files(
+    data: list[str],
+    *,
+    target: str,
+    prediction_a: str,
+    prediction_b: str,
+    sensitive: list[str],
+    score_a: str | None = None,
+    score_b: str | None = None,
+    pos_label: str | None = None,
+    metrics: list[str] | None = None,
+    n_boot: int = 1000,
+    tolerance: float | None = None,
+    confidence: float = 0.95,
+    random_state: int | None = 0,
+    missing_groups: Literal["error", "separate"] = "error",
+    engine: Literal["duckdb", "spark"] = "duckdb",
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
+) -> ComparisonResult:
+    """Compare two prediction columns of files (what ``fairaudit compare DATA`` runs).
+
+    The files (paths or globs) are scanned by DuckDB (out of core) or Spark; the rows never
+    reach Python. CSV sensitive columns are read as the text in the file. ``pos_label`` is
+    the text of the positive class, matched against the target's values (``"1"`` matches the
+    integer 1); default ``"1"``. Messages name the command's options.
+    """
+    from fairaudit.metrics._engines._labels import _match
+    from fairaudit.metrics._engines._paired import (
+        duckdb_paired,
+        paired_column_names,
+        spark_files_paired,
+    )
+
+    names = _check_parameters(metrics, n_boot, confidence, tolerance)
+    columns = paired_column_names(
+        target, prediction_a, prediction_b, list(sensitive), score_a, score_b
+    )
+    columns.display = {
+        "y_true": "--target",
+        "pred_a": "--prediction-a",
+        "pred_b": "--prediction-b",
+        "score_a": "--score-a",
+        "score_b": "--score-b",
+        "sensitive_features": "--sensitive",
+    }
+    if engine == "spark":
+        rows = spark_files_paired(list(data), columns, master=spark_master)
+    elif engine == "duckdb":
+        rows = duckdb_paired(
+            list(data),
+            columns,
+            memory_limit=memory_limit,
+            threads=threads,
+            progress=progress,
+            varchar_sensitive=True,
+        )
+    else:
+        raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}.")
+    values = list(dict.fromkeys(np.asarray(rows.y_true, dtype=object).tolist()))
+    matched = _match("1" if pos_label is None else pos_label, values)
+    if matched:
+        label: Any = matched[0]
+    elif pos_label is None:
+        label = 1  # the library's message says that 1 is in neither column
+    else:
+        raise DataError(
+            f"--pos-label: {pos_label!r} is not a value of --target {target!r} (values: "
+            f"{format_values(sorted(map(str, values)))})."
+        )
+    counts = paired_counts(
+        rows.groups,
+        rows.n,
+        rows.y_true,
+        rows.pred_a,
+        rows.pred_b,
+        rows.gap,
+        pos_label=label,
+        missing_groups=missing_groups,
+    )
+    return comparison_from_counts(
+        counts,
+        names,
+        pos_label=label,
+        n_boot=n_boot,
+        tolerance=tolerance,
+        confidence=confidence,
+        random_state=random_state,
+    )
+
+
 def _check_present(named: list[tuple[str, str]], available: list[str]) -> None:
     for argument, name in named:
         if name not in available:

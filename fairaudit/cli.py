@@ -243,7 +243,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "bootstrap intervals and exact tests, and with --tolerance an equivalence verdict "
         "(exit 1 when not shown equivalent).",
     )
-    comp.add_argument("data", metavar="DATA", help="CSV (.csv, .csv.gz, .tsv) or Parquet file")
+    comp.add_argument(
+        "data",
+        metavar="DATA",
+        nargs="+",
+        help="CSV/TSV (optionally .gz or .zip) or Parquet file(s), or a quoted glob such as "
+        "'preds/*.parquet'",
+    )
     comp.add_argument("--target", required=True, metavar="COL", help="true labels column")
     comp.add_argument("--prediction-a", metavar="COL", help="labels of model a")
     comp.add_argument("--prediction-b", metavar="COL", help="labels of model b")
@@ -277,6 +283,23 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--junit", metavar="PATH", help="write the policy checks as JUnit XML (needs --policy)"
     )
+
+    comp.add_argument(
+        "--engine",
+        choices=("duckdb", "spark", "pandas"),
+        default="duckdb",
+        help="who reads the rows: DuckDB (default; out of core, never loads the file), Spark "
+        "(--spark-master), or pandas (loads the file into memory; always with endpoints)",
+    )
+    comp.add_argument(
+        "--spark-master", metavar="URL", help="Spark master for --engine spark (e.g. local[4])"
+    )
+    comp.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
+    )
+    comp.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
 
     check = commands.add_parser(
         "validate-policy",
@@ -628,6 +651,12 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     _check_options(args)
     policy = fa.Policy.from_yaml(args.policy) if args.policy else None
+    if policy is not None:  # before reading the data: a policy audit cannot judge at all
+        from fairaudit.policy._gate import require_judgeable
+
+        predicted = args.prediction is not None or bool(args.endpoint)
+        kinds = ("group_metrics",) if predicted else ("data_bias",)
+        require_judgeable(policy, kinds=kinds, command="fairaudit audit")
     if args.prediction is not None and args.endpoint:
         raise _UsageError("--prediction and --endpoint: give one of them, not both.")
     if args.prediction is None and not args.endpoint:
@@ -703,7 +732,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 # the policy needs metrics beyond the defaults (or beyond --metrics): add them
                 gm = compute([*have, *missing])
             marginals = [gm.marginal(f) for f in args.sensitive] if len(args.sensitive) > 1 else []
-            outcome = policy.check(gm) if policy is not None else None
+            outcome = _gate(policy, gm, ("group_metrics",), args, err)
         except (FairauditError, ValueError, TypeError) as exc:
             # the library speaks of its arguments; the user typed flags
             raise _UsageError(_in_flag_words(str(exc))) from exc
@@ -723,6 +752,24 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         report.add(marginal)
     report.add(gm)
     return _emit(args, out, err, inputs, report, outcome)
+
+
+def _gate(
+    policy: Any, result: Any, kinds: tuple[str, ...], args: argparse.Namespace, err: TextIO
+) -> Any:
+    """Check the rules ``fairaudit audit`` can judge; a note on stderr names the others."""
+    if policy is None:
+        return None
+    from fairaudit.policy._gate import check_judgeable
+
+    outcome, skipped = check_judgeable(policy, result, kinds=kinds, command="fairaudit audit")
+    if skipped and not args.quiet:
+        print(
+            f"fairaudit: note: {len(skipped)} rule(s) of the policy are not judged by this "
+            f"command: {', '.join(skipped)}.",
+            file=err,
+        )
+    return outcome
 
 
 def _audit_data(args: argparse.Namespace, out: TextIO, err: TextIO, policy: Any) -> int:
@@ -775,7 +822,7 @@ def _audit_data(args: argparse.Namespace, out: TextIO, err: TextIO, policy: Any)
             ):
                 text = text.replace(f"{api}=", f"{flag} ").replace(f"{api} ", f"{flag} ")
             raise _UsageError(text) from None
-        outcome = policy.check(db) if policy is not None else None
+        outcome = _gate(policy, db, ("data_bias",), args, err)
     seen: set[str] = set()
     for w in caught:
         text = str(w.message)
@@ -911,6 +958,18 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
     import fairaudit as fa
 
     _check_compare_sources(args)
+    if args.engine != "spark" and args.spark_master:
+        raise _UsageError("--spark-master needs --engine spark.")
+    if args.junit and not args.policy:
+        raise _UsageError("--junit writes the policy checks; give --policy as well.")
+    if not args.endpoint_a and args.engine != "pandas":
+        return _compare_files(args, out)
+    if len(args.data) != 1:
+        raise _UsageError(
+            "DATA: --engine pandas and --endpoint-a/b read one file; use --engine duckdb for "
+            "several (without endpoints)."
+        )
+    args.data = args.data[0]
     frame = _read_table(args.data, list(args.sensitive))
     for option, column in (
         ("--target", args.target),
@@ -929,8 +988,6 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         pos_label = _parse_label(args.pos_label, frame[args.target].unique().tolist())
         if pos_label is None:
             raise _UsageError(f"--pos-label: {args.pos_label!r} is not a value of --target.")
-    if args.junit and not args.policy:
-        raise _UsageError("--junit writes the policy checks; give --policy as well.")
     policy = fa.Policy.from_yaml(args.policy) if args.policy else None
     metrics = args.metrics
     if policy is not None:
@@ -968,6 +1025,50 @@ def _compare(args: argparse.Namespace, out: TextIO) -> int:
         score_b=frame[args.score_b] if args.score_b else None,
         **common,
     )
+    return _compare_finish(args, out, result, policy)
+
+
+def _compare_files(args: argparse.Namespace, out: TextIO) -> int:
+    """``fairaudit compare`` on prediction columns: DuckDB or Spark scan the files."""
+    import fairaudit as fa
+    from fairaudit._compare import compare_files
+    from fairaudit.metrics._engines._duckdb import SourceError
+
+    for item in args.data:
+        if Path(item).is_dir():
+            raise _UsageError(
+                f"DATA: {item} is a directory; give files or a quoted glob such as "
+                f"'{item}/*.parquet'."
+            )
+    policy = fa.Policy.from_yaml(args.policy) if args.policy else None
+    metrics = args.metrics
+    if policy is not None:
+        from fairaudit.policy._gate import comparison_metrics
+
+        metrics = comparison_metrics(policy, args.metrics)
+    try:
+        result = compare_files(
+            list(args.data),
+            target=args.target,
+            prediction_a=args.prediction_a,
+            prediction_b=args.prediction_b,
+            sensitive=list(args.sensitive),
+            score_a=args.score_a,
+            score_b=args.score_b,
+            pos_label=args.pos_label,
+            metrics=metrics,
+            n_boot=args.n_boot,
+            tolerance=args.tolerance,
+            confidence=args.confidence,
+            random_state=args.seed,
+            engine=args.engine,
+            spark_master=args.spark_master,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+        )
+    except (SourceError, FileNotFoundError) as exc:
+        raise _UsageError(f"DATA: {exc}") from None
+    args.data = " ".join(args.data)
     return _compare_finish(args, out, result, policy)
 
 

@@ -21,7 +21,14 @@ from fairaudit.exceptions import DataError, MissingValueError
 from fairaudit.metrics._engines._columns import Columns
 from fairaudit.metrics._engines._finalize import labels_of, values_of
 
-__all__ = ["PairedColumns", "PairedRows", "duckdb_paired", "paired_column_names", "spark_paired"]
+__all__ = [
+    "PairedColumns",
+    "PairedRows",
+    "duckdb_paired",
+    "paired_column_names",
+    "spark_files_paired",
+    "spark_paired",
+]
 
 
 class PairedColumns(Columns):
@@ -154,14 +161,22 @@ def duckdb_paired(
     memory_limit: str | None,
     threads: int | None,
     progress: bool | None,
+    varchar_sensitive: bool = False,
 ) -> PairedRows:
-    """One ``GROUP BY`` scan of a DuckDB source (files, relation, query or in-memory table)."""
+    """One ``GROUP BY`` scan of a DuckDB source (files, relation, query or in-memory table).
+
+    ``varchar_sensitive``: CSV sensitive columns are read as the text in the file (the
+    command line's rule: ``01`` and ``1`` are two groups).
+    """
     import importlib.util
     import sys
 
     from fairaudit.metrics._engines._duckdb import _fetch, open_source, q
 
-    with open_source(data, columns, memory_limit=memory_limit, threads=threads) as (
+    varchar = columns.sensitive if varchar_sensitive else []
+    with open_source(
+        data, columns, memory_limit=memory_limit, threads=threads, varchar=varchar
+    ) as (
         con,
         rel,
         described,
@@ -232,3 +247,67 @@ def spark_paired(df: Any, columns: PairedColumns) -> PairedRows:
             [np.nan if v is None else v for v in res["fa_gap"]], dtype=np.float64
         )
     return _rows(fetched, columns, "the Spark DataFrame")
+
+
+def spark_files_paired(
+    data: list[str], columns: PairedColumns, *, master: str | None
+) -> PairedRows:
+    """Read files with Spark (the command's ``--engine spark``) and scan them as above.
+
+    CSV columns are read as text (the sensitive columns stay the text in the file); labels
+    are then compared as text, scores cast to double.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from fairaudit._optional import import_optional
+    from fairaudit.metrics._engines._duckdb import SourceError, _format, _unzip, expand_paths
+
+    sql = import_optional("pyspark.sql", purpose="--engine spark")
+    files = expand_paths(data)
+    kinds = {_format(f) for f in files}
+    if len(kinds) != 1:
+        raise SourceError(f"the files mix formats {sorted(str(k) for k in kinds)}.")
+    kind = str(kinds.pop())
+    had_session = sql.SparkSession.getActiveSession() is not None
+    builder = sql.SparkSession.builder.appName("fairaudit")
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    scratch = tempfile.mkdtemp(prefix="fairaudit-spark-")
+    try:
+        if kind.endswith("+zip"):
+            files = [_unzip(f, scratch) for f in files]
+            kind = kind[:-4]
+        try:
+            if kind == "parquet":
+                schemas = {f: spark.read.parquet(f).columns for f in files[:100]}
+                df = spark.read.parquet(*files)
+            else:
+                for f in files:
+                    if os.path.getsize(f) == 0:
+                        raise SourceError(f"{f} is empty.")
+                reader = spark.read.option("header", True).option(
+                    "sep", "\t" if kind == "tsv" else ","
+                )
+                schemas = {f: reader.csv(f).columns for f in files[:100]}
+                df = reader.csv(files)
+        except SourceError:
+            raise
+        except Exception as exc:  # Spark raises its own analysis and Java errors
+            text = str(exc).strip().splitlines()
+            raise SourceError(
+                f"cannot read {files[0]} with Spark: {text[0] if text else type(exc).__name__}"
+            ) from exc
+        first = files[0]
+        for f, cols in schemas.items():
+            if set(cols) != set(schemas[first]):
+                raise SourceError(
+                    f"the files do not share one schema: {f!r} differs from {first!r}."
+                )
+        return spark_paired(df, columns)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not had_session:
+            spark.stop()
