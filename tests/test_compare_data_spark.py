@@ -79,3 +79,28 @@ def test_spark_equals_in_memory(spark):
     bad = spark.createDataFrame(records, schema=sdf.schema)
     with pytest.raises(MissingValueError, match=r"pred_a: column 'pa' has 1 missing"):
         fa.compare_predictions("y", "pa", "pb", sensitive_features="sex", data=bad)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_cli_compare_with_spark_equals_duckdb(spark, tmp_path):
+    import io
+
+    from fairaudit.cli import main
+
+    df = make_frame(600, seed=1)
+    df.to_parquet(tmp_path / "d.parquet")
+    df.to_csv(tmp_path / "d.csv", index=False)
+    for name in ("d.parquet", "d.csv"):
+        base = [
+            "compare", str(tmp_path / name), "--target", "y", "--prediction-a", "pa",
+            "--prediction-b", "pb", "--score-a", "sa", "--score-b", "sb", "--sensitive", "sex",
+            "race", "--n-boot", "50", "--tolerance", "0.1",
+        ]  # fmt: skip
+        outputs = []
+        for extra in ([], ["--engine", "spark", "--spark-master", "local[1]"]):
+            out, err = io.StringIO(), io.StringIO()
+            code = main([*base, *extra], stdout=out, stderr=err)
+            assert code in (0, 1), err.getvalue()
+            outputs.append((code, out.getvalue()))
+        assert outputs[0] == outputs[1]
