@@ -242,9 +242,11 @@ def compare_predictions(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    pred_a, pred_b : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,), or str with ``data``
+        True labels. pandas inputs (``y_true``, ``pred_a``, ``pred_b``,
+        ``sensitive_features``, ``score_a``, ``score_b``) are paired on their index labels
+        (reordered to the first one's rows; other labels are refused); arrays by position.
+    pred_a, pred_b : array-like of shape (n_samples,), or str with ``data``
         Predicted labels of model a (e.g. research) and model b (e.g. production).
     sensitive_features : array-like, Series or DataFrame of shape (n_samples,) or (n_samples, k)
         Group membership (intersectional groups for several columns).

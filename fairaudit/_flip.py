@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._results import ResultMixin, get_axes, json_safe
-from fairaudit._validation import as_generator, format_values
+from fairaudit._validation import align_on_index, as_generator, format_values
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._paired import clopper_pearson, mcnemar_exact
 from fairaudit.metrics._uncertainty import benjamini_hochberg, percentile_interval
@@ -248,7 +248,8 @@ def flip_test(
         Every key and value must occur in ``X``.
     sensitive_features : str, list of str or array-like, optional
         Groups to report by (columns of ``X`` or values, one per row). Default: the original
-        value of ``feature``.
+        value of ``feature``. A pandas Series or DataFrame is paired with ``X`` on its index
+        labels (reordered to ``X``'s rows; other labels are refused); arrays by position.
     n_boot : int, default 0
         Bootstrap replicates for the intervals (0: exact intervals, see Notes).
     confidence : float, default 0.95
@@ -304,6 +305,16 @@ def flip_test(
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}.")
     n_cols = len(columns)
+    names_given = isinstance(sensitive_features, str) or (
+        isinstance(sensitive_features, list)
+        and bool(sensitive_features)
+        and all(isinstance(c, str) for c in sensitive_features)
+    )
+    if sensitive_features is not None and not names_given:
+        # pandas values pair with X's rows on their index labels (arrays by position)
+        sensitive_features = align_on_index(X=X, sensitive_features=sensitive_features)[
+            "sensitive_features"
+        ]
     X = X.reset_index(drop=True)
     sub = X[columns]
     if sub.isna().to_numpy().any():
