@@ -198,6 +198,14 @@ def mcnemar_discordant(cells: np.ndarray, metric: str) -> tuple[np.ndarray, np.n
 def mcnemar_exact(up: float, down: float) -> float:
     """Exact two-sided McNemar p-value: ``up ~ Binomial(up + down, 1/2)`` under the null.
 
+    The same number as ``scipy.stats.binomtest(up, up + down, 0.5).pvalue`` (to 1e-14
+    relative, mostly bit for bit), from the regularized incomplete beta function: for p = 1/2
+    the distribution is symmetric, so the two-sided p-value is twice the tail
+    ``P(X <= min(up, down)) = I_{1/2}(n - m, m + 1)``. ``scipy.special`` is used because
+    importing ``scipy.stats`` costs seconds, many times a whole comparison; where binomtest's
+    tolerance on equal probabilities (1e-7) takes in more terms (tens of millions of
+    discordant rows, nearly balanced), binomtest itself is called.
+
     Examples
     --------
     >>> round(mcnemar_exact(9, 1), 4)
@@ -205,12 +213,19 @@ def mcnemar_exact(up: float, down: float) -> float:
     >>> mcnemar_exact(0, 0)
     1.0
     """
-    from scipy.stats import binomtest
+    from scipy.special import betainc
 
     n = round(up + down)
-    if n == 0:
+    k = round(up)
+    if n == 0 or 2 * k == n:
         return 1.0
-    return float(binomtest(round(up), n, 0.5).pvalue)
+    m = min(k, n - k)
+    if n - 2 * m >= 2 and (n - m) <= (m + 1) * (1 + 2e-7):  # pragma: no cover - n > 1e7
+        from scipy.stats import binomtest
+
+        return float(binomtest(k, n, 0.5).pvalue)
+    tail = float(betainc(n - m, m + 1, 0.5))
+    return min(1.0, tail + tail)
 
 
 def clopper_pearson(
