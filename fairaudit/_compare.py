@@ -495,6 +495,13 @@ def _counts_in_memory(
     a = _as_array(aligned["pred_a"], "pred_a")
     b = _as_array(aligned["pred_b"], "pred_b")
     sensitive = aligned["sensitive_features"]
+    if isinstance(sensitive, dict):  # a dict of columns, as group_metrics takes it
+        sensitive = pd.DataFrame({str(k): np.asarray(v) for k, v in sensitive.items()})
+    elif not isinstance(sensitive, pd.DataFrame | pd.Series) and np.ndim(sensitive) == 2:
+        values = np.asarray(sensitive, dtype=object)
+        sensitive = pd.DataFrame(
+            {f"sensitive_feature_{j}": values[:, j] for j in range(values.shape[1])}
+        )
     groups_frame = (
         sensitive.reset_index(drop=True)
         if isinstance(sensitive, pd.DataFrame)
