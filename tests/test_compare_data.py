@@ -303,3 +303,19 @@ def test_compare_on_data_bad_input(files, models, tmp_path):
     nulls.to_parquet(tmp_path / "n.parquet")
     with pytest.raises(MissingValueError, match=r"y_true: column 'y' has 2 missing"):
         fa.compare(research, production, data=tmp_path / "n.parquet", **args)
+
+
+def test_sensitive_features_as_dict_or_2d_array(files):
+    _, df = files
+    expected = in_memory(df, scores=False)
+    as_dict = fa.compare_predictions(
+        df["y"], df["pa"], df["pb"], sensitive_features={"sex": df["sex"], "race": df["race"]},
+        **KW,
+    )  # fmt: skip
+    assert_same(as_dict, expected)
+    as_array = fa.compare_predictions(
+        df["y"].to_numpy(), df["pa"].to_numpy(), df["pb"].to_numpy(),
+        sensitive_features=df[["sex", "race"]].to_numpy(), **KW,
+    )  # fmt: skip
+    np.testing.assert_array_equal(as_array.by_group.to_numpy(), expected.by_group.to_numpy())
+    assert as_array.by_group.index.names == ["sensitive_feature_0", "sensitive_feature_1"]
