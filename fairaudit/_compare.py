@@ -5,6 +5,12 @@ paired difference b - a of a count metric, its bootstrap interval (rows resample
 multinomial draw of each group's eight cells), an exact McNemar test where the metric's
 denominator does not depend on the prediction (else a bootstrap p-value), Benjamini-Hochberg
 adjusted p-values, and with a ``tolerance`` an equivalence verdict (TOST).
+
+Every path ends in the same two steps: :func:`fairaudit.metrics._paired.paired_counts` (the
+cells, agreement and score gap per group, from rows or from an engine's aggregate rows) and
+:func:`comparison_from_counts` (every statistic). Arrays are counted in memory; with ``data=``
+DuckDB or Spark scan the rows with one ``GROUP BY`` (``metrics/_engines/_paired.py``), and
+``compare(data=...)`` predicts file batches with both models and adds their aggregates.
 """
 
 from __future__ import annotations
