@@ -1,0 +1,158 @@
+"""Scores in the monitor: validation, per-batch score atoms, and atoms read back as tables.
+
+A prediction given with ``y_score`` adds one to the atom (window, group, score, label) of the
+store's ``score_atoms`` table, where label is 0 (negative outcome), 1 (positive) or 2 (not
+labelled yet). A late label moves the prediction from label 2 to its outcome, as the cells do.
+Read back, the labelled atoms of a window are exactly the :class:`~fairaudit.metrics.CountTable`
+score atoms (distinct (group, score) with the counts of positives and negatives) that
+``fa.metrics.count_table(..., y_score=...)`` computes from the same rows, so ROC AUC, the
+Brier score and the calibration error of a window are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairaudit._validation import as_1d, format_values
+from fairaudit.exceptions import DataError, MissingValueError
+from fairaudit.metrics import METRIC_REGISTRY
+from fairaudit.metrics._counts import ScoreAtoms
+
+__all__ = [
+    "SCORE_METRICS",
+    "RawAtoms",
+    "batch_atoms",
+    "check_score_decimals",
+    "labelled_atoms",
+    "validate_scores",
+]
+
+# the registry's score metrics, all computed exactly from atoms (in registry order)
+SCORE_METRICS: tuple[str, ...] = tuple(k for k, d in METRIC_REGISTRY.items() if d.task == "score")
+UNLABELED_SCORE = 2
+
+
+def is_score_metric(name: str) -> bool:
+    """Whether ``name`` is a metric of scores (ROC AUC, Brier score, calibration error)."""
+    d = METRIC_REGISTRY.get(name)
+    return d is not None and d.task == "score"
+
+
+def check_score_decimals(value: Any) -> int | None:
+    """Validate the monitor's ``score_decimals`` setting (None: scores kept exactly)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"score_decimals must be an int or None, got {value!r}.")
+    if not 0 <= int(value) <= 15:
+        raise ValueError(
+            f"score_decimals must be between 0 and 15 (decimal places kept), got {value!r}."
+        )
+    return int(value)
+
+
+def validate_scores(y_score: Any, *, n: int, decimals: int | None) -> np.ndarray:
+    """Float64 scores, one per row, finite and in [0, 1], rounded to ``decimals`` when set."""
+    s = as_1d(y_score, name="y_score")
+    if len(s) != n:
+        raise DataError(f"y_score has {len(s)} rows but y_pred has {n}; pass one per row.")
+    missing = np.flatnonzero(s.isna().to_numpy())  # NaN and None (infinity is out of range)
+    if missing.size:
+        raise MissingValueError(
+            f"y_score has {missing.size} missing value(s) at rows {format_values(missing)}; "
+            "every prediction given with a score needs one (or leave y_score out)."
+        )
+    if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+        raise TypeError(
+            f"y_score must be numbers (the model's probability of the positive label), got "
+            f"dtype {s.dtype}."
+        )
+    score = s.to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(score) | (score < 0.0) | (score > 1.0))
+    if bad.size:
+        raise DataError(
+            f"y_score has values outside [0, 1] at rows {format_values(bad)} "
+            f"({format_values(score[bad[:5]].tolist())}); the monitor stores probabilities of "
+            "the positive label (predict_proba[:, 1]; map a decision function through a "
+            "sigmoid first)."
+        )
+    if decimals is not None:
+        score = np.round(score, decimals)
+    return score + 0.0  # a new array; -0.0 and 0.0 are one score
+
+
+def batch_atoms(
+    wg: np.ndarray, score: np.ndarray, label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count the rows of a batch per (window-group cell, score, label).
+
+    ``wg`` is each row's local (window, group) code (0 .. K-1), ``label`` 0, 1 or 2.
+    Returns the distinct (wg, score, label) and their row counts.
+    """
+    s_code, s_values = pd.factorize(score)
+    n_scores = len(s_values)
+    n_wg = int(wg.max()) + 1
+    code = wg.astype(np.int64) * n_scores
+    code += s_code
+    code *= 3
+    code += label
+    size = n_wg * n_scores * 3
+    if size <= 4 * len(code) + 1024:
+        counts = np.bincount(code, minlength=size)
+        keys = np.flatnonzero(counts)
+        counts = counts[keys]
+    else:
+        keys, counts = np.unique(code, return_counts=True)
+    lab = keys % 3
+    rest = keys // 3
+    return rest // n_scores, np.asarray(s_values, dtype=np.float64)[rest % n_scores], lab, counts
+
+
+@dataclass(frozen=True)
+class RawAtoms:
+    """Score atoms read from the store: group position (in the keys), score, label, count."""
+
+    group: np.ndarray
+    score: np.ndarray
+    label: np.ndarray
+    n: np.ndarray
+
+    @classmethod
+    def empty(cls) -> RawAtoms:
+        return cls(
+            np.empty(0, np.intp), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64)
+        )
+
+    def labelled(self) -> RawAtoms:
+        keep = self.label < UNLABELED_SCORE
+        return RawAtoms(self.group[keep], self.score[keep], self.label[keep], self.n[keep])
+
+    def per_group(self, n_groups: int) -> np.ndarray:
+        """Rows per group."""
+        return np.bincount(self.group, weights=self.n, minlength=n_groups).astype(np.int64)
+
+
+def labelled_atoms(raw: RawAtoms, mapping: np.ndarray, n_groups: int) -> ScoreAtoms:
+    """CountTable score atoms of the labelled rows, groups renumbered by ``mapping``.
+
+    ``mapping[position] = table group`` (-1: dropped).
+    """
+    lab = raw.labelled()
+    new_group = mapping[lab.group] if lab.group.size else lab.group
+    keep = new_group >= 0
+    pos = np.where(lab.label[keep] == 1, lab.n[keep], 0).astype(np.float64)
+    neg = np.where(lab.label[keep] == 0, lab.n[keep], 0).astype(np.float64)
+    return ScoreAtoms.from_rows(
+        new_group[keep].astype(np.intp),
+        lab.score[keep],
+        pos,
+        None,
+        n_groups,
+        pos_n=pos,
+        neg_n=neg,
+        neg_w=neg,
+    )
