@@ -963,12 +963,12 @@ class FairnessMonitor:
         out[:, 1] = labeled[:, 1] + labeled[:, 3] + cells6[:, UNLABELED + 1]
         return out
 
-    def _names(self, metrics: Any, raw: RawAtoms) -> tuple[str, ...]:
-        """Requested metrics; the monitor's default adds the score metrics when scored."""
+    def _names(self, metrics: Any, scored: bool) -> tuple[str, ...]:
+        """Requested metrics; the monitor's default adds the score metrics when ``scored``."""
         if metrics is not None:
             return tuple(metrics)
         names = self.metrics
-        if self._auto_scores and (raw.label < UNLABELED_SCORE).any():
+        if self._auto_scores and scored:
             names += tuple(m for m in SCORE_METRICS if m not in names)
         return names
 
@@ -1028,7 +1028,7 @@ class FairnessMonitor:
         label: str,
     ) -> GroupMetrics:
         cells6, keys, raw = self._snapshot(window_ids)
-        names = self._names(metrics, raw)
+        names = self._names(metrics, raw.has_labelled())
         which = self._rows_for(rows, names)
         table = self._table(cells6, keys, raw, which, names, label)
         gm = table_group_metrics(
@@ -1162,7 +1162,7 @@ class FairnessMonitor:
         self._rows_for(rows, self.metrics if metrics is None else tuple(metrics))  # checks
         for wid in self._window_ids():
             cells6, _, raw = self._snapshot([wid])
-            names = self._names(metrics, raw)
+            names = self._names(metrics, raw.has_labelled())
             if self._select(cells6, self._rows_for(rows, names)).sum() == 0:
                 continue
             if any(is_score_metric(m) for m in names) and raw.labelled().n.sum() == 0:
@@ -1351,41 +1351,56 @@ class FairnessMonitor:
             ref_ids = self._reference_ids(all_ids)
             if not ref_ids:
                 raise DataError(f"the reference {self.reference!r} covers no stored window.")
-        names = self.metrics if metrics is None else tuple(metrics)
+        cells_a6, keys_a, raw_a = self._snapshot(ref_ids)
+        cells_b6, keys_b, raw_b = self._snapshot([wid])
+        names = self._names(metrics, raw_a.has_labelled() and raw_b.has_labelled())
         conf = self.confidence if confidence is None else confidence
-        free = tuple(m for m in names if m in _LABEL_FREE)
-        labeled = tuple(m for m in names if m not in _LABEL_FREE)
-        which = self._rows_for(rows, names) if rows is not None else None
+        scored = tuple(m for m in names if is_score_metric(m))
+        rates = tuple(m for m in names if not is_score_metric(m))
+        free = tuple(m for m in rates if m in _LABEL_FREE)
+        labeled = tuple(m for m in rates if m not in _LABEL_FREE)
+        which = self._rows_for(rows, rates) if rows is not None and rates else None
         parts = []
         groups: list[tuple[str, tuple[str, ...]]] = []
-        if which == "labeled" or (which is None and not free):
-            groups.append(("labeled", names))
+        if not rates:
+            pass
+        elif which == "labeled" or (which is None and not free):
+            groups.append(("labeled", rates))
         elif which == "all":
-            groups.append(("all", names))
+            groups.append(("all", rates))
         else:
             if free:
                 groups.append(("all", free))
             if labeled:
                 groups.append(("labeled", labeled))
-        cells_a6, keys_a = self._cells(ref_ids)
-        cells_b6, keys_b = self._cells([wid])
+        if scored:
+            for side, raw in (("reference", raw_a), ("tested", raw_b)):
+                if raw.labelled().n.sum() == 0:
+                    raise DataError(
+                        f"the {side} window has no labelled predictions given with y_score, "
+                        f"which {list(scored)} need; leave these metrics out."
+                    )
+            groups.append(("scores", scored))
         rng = (
             np.random.default_rng(random_state)
             if not isinstance(random_state, np.random.Generator)
             else random_state
         )
         for sel, ms in groups:
+            cells_sel = "labeled" if sel == "scores" else sel
             ta = cells_to_table(
-                self._select(cells_a6, sel),
+                self._select(cells_a6, cells_sel),
                 keys_a,
                 self.sensitive_features,
                 pos_label=self.pos_label,
+                atoms=raw_a if sel == "scores" else None,
             )
             tb = cells_to_table(
-                self._select(cells_b6, sel),
+                self._select(cells_b6, cells_sel),
                 keys_b,
                 self.sensitive_features,
                 pos_label=self.pos_label,
+                atoms=raw_b if sel == "scores" else None,
             )
             with warnings.catch_warnings():
                 parts.append(

@@ -131,6 +131,10 @@ class RawAtoms:
         keep = self.label < UNLABELED_SCORE
         return RawAtoms(self.group[keep], self.score[keep], self.label[keep], self.n[keep])
 
+    def has_labelled(self) -> bool:
+        """Whether any scored prediction has its label."""
+        return bool(((self.label < UNLABELED_SCORE) & (self.n > 0)).any())
+
     def per_group(self, n_groups: int) -> np.ndarray:
         """Rows per group."""
         return np.bincount(self.group, weights=self.n, minlength=n_groups).astype(np.int64)
