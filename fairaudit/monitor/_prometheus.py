@@ -4,7 +4,9 @@ Exported families (labels in braces; all gauges unless said otherwise):
 
 - ``fairaudit_group_metric{metric, sensitive_feature, group, window}`` with
   ``fairaudit_group_metric_lower`` / ``_upper`` (Wilson interval at the monitor's confidence):
-  each metric per group of each sensitive feature in the newest window (``window="current"``).
+  each metric per group of each sensitive feature in the newest window (``window="current"``);
+  score metrics (``roc_auc``, ``brier_score``, ``calibration_error``, when the window holds
+  labelled scores) have the value only, without ``_lower`` / ``_upper``.
 - ``fairaudit_disparity{metric, sensitive_feature, kind}``: ``kind`` is ``difference``
   (max - min over groups) or ``ratio`` (min / max).
 - ``fairaudit_policy_check{rule}``: 1 when the rule passes on the current window, 0 otherwise.
@@ -33,6 +35,7 @@ from fairaudit._optional import import_optional
 from fairaudit.metrics._compute import rate_parts
 from fairaudit.metrics._drift import _proportion_tests
 from fairaudit.metrics._uncertainty import benjamini_hochberg, wilson_interval
+from fairaudit.monitor._scores import RawAtoms, add_score_gauges, is_score_metric
 from fairaudit.monitor._tables import cells_to_table, table_group_metrics
 
 if TYPE_CHECKING:
@@ -140,7 +143,7 @@ class FairnessCollector:
         core = _metrics_module()
         mon = self.monitor
         wid = ids[-1]
-        cells6, keys = mon._cells([wid])
+        cells6, keys, atoms = mon._snapshot([wid])
         previous = self._comparison(ids)
         value = core.GaugeMetricFamily(
             "fairaudit_group_metric",
@@ -165,7 +168,7 @@ class FairnessCollector:
         drift_labels: list[list[str]] = []
         drift_p: list[np.ndarray] = []
         for m in mon.metrics:
-            if m == "balanced_accuracy":
+            if m == "balanced_accuracy" or is_score_metric(m):
                 continue  # not a single proportion: no Wilson interval, no test
             rows = mon._rows_for(None, (m,))
             cells = mon._select(cells6, rows)
@@ -205,6 +208,7 @@ class FairnessCollector:
                     xb, nb = rate_parts(cur_al, m)
                     drift_p.append(_proportion_tests(xa, na, xb, nb)[1])
                     drift_labels += [[m, feature, str(g)] for g in union]
+        add_score_gauges(mon, atoms, keys, previous, value, disparity, drift_labels, drift_p)
         start = core.GaugeMetricFamily(
             "fairaudit_window_start_seconds",
             "Start of the current window (Unix seconds; the window number for row windows).",
@@ -212,12 +216,14 @@ class FairnessCollector:
         start.add_metric([], float(wid))
         yield from (value, lower, upper, disparity, start)
         if mon.policy is not None:
-            yield self._policy_family(cells6, keys)
+            yield self._policy_family(cells6, keys, atoms)
         if self.drift_against is not None:
             yield from self._drift_families(drift_labels, drift_p)
 
-    def _comparison(self, ids: list[int]) -> tuple[np.ndarray, list[tuple[str, ...]]] | None:
-        """Cells and keys of the window the drift p-values compare with (None: none yet)."""
+    def _comparison(
+        self, ids: list[int]
+    ) -> tuple[np.ndarray, list[tuple[str, ...]], RawAtoms] | None:
+        """Cells, keys and atoms of the window the drift p-values compare with (or None)."""
         mon = self.monitor
         if self.drift_against is None:
             return None
@@ -230,9 +236,11 @@ class FairnessCollector:
                 return None
         if not ref:
             return None
-        return mon._cells(ref)
+        return mon._snapshot(ref)
 
-    def _policy_family(self, cells6: np.ndarray, keys: list[tuple[str, ...]]) -> Any:
+    def _policy_family(
+        self, cells6: np.ndarray, keys: list[tuple[str, ...]], atoms: RawAtoms
+    ) -> Any:
         core = _metrics_module()
         mon = self.monitor
         fam = core.GaugeMetricFamily(
@@ -240,15 +248,19 @@ class FairnessCollector:
             "1 when the policy rule passes on the current window.",
             labels=["rule"],
         )
-        which = mon._rows_for(None, mon.metrics)
+        scored = atoms.has_labelled()
+        names = tuple(m for m in mon._names(None, scored) if scored or not is_score_metric(m))
+        which = mon._rows_for(None, names)
         cells = mon._select(cells6, which)
         if cells.sum() == 0:
             return fam
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gm = table_group_metrics(
-                cells_to_table(cells, keys, mon.sensitive_features, pos_label=mon.pos_label),
-                metrics=mon.metrics,
+                cells_to_table(
+                    cells, keys, mon.sensitive_features, pos_label=mon.pos_label, atoms=atoms
+                ),
+                metrics=names,
                 pos_label=mon.pos_label,
                 confidence=mon.confidence,
                 n_boot=0,

@@ -160,3 +160,64 @@ def labelled_atoms(raw: RawAtoms, mapping: np.ndarray, n_groups: int) -> ScoreAt
         neg_n=neg,
         neg_w=neg,
     )
+
+
+def feature_atoms(
+    raw: RawAtoms, keys: list[tuple[str, ...]], j: int, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, ScoreAtoms]:
+    """Labels (sorted text) of feature j and the labelled atoms pooled to them.
+
+    ``labels`` fixes the labels (a superset of the keys' values of feature j).
+    """
+    column = np.asarray([k[j] for k in keys], dtype=object)
+    if labels is None:
+        labels = np.unique(column) if len(column) else np.empty(0, dtype=object)
+    mapping = np.searchsorted(labels, column).astype(np.intp) if len(column) else column
+    return labels, labelled_atoms(raw, np.asarray(mapping, dtype=np.intp), len(labels))
+
+
+def add_score_gauges(
+    monitor: Any,
+    raw: RawAtoms,
+    keys: list[tuple[str, ...]],
+    previous: tuple[Any, list[tuple[str, ...]], RawAtoms] | None,
+    value: Any,
+    disparity: Any,
+    drift_labels: list[list[str]],
+    drift_p: list[np.ndarray],
+) -> None:
+    """Add the score metrics of the current window to the Prometheus families.
+
+    Values per group of each sensitive feature (labelled predictions with a score), the
+    disparities, and the drift p-values of :func:`fairaudit.metrics.drift`'s score tests
+    (DeLong for ROC AUC, Welch for the Brier score; none for the calibration error). Score
+    metrics have no ``_lower`` / ``_upper`` gauges (those are Wilson bounds of rates).
+    """
+    from fairaudit.metrics._compute import score_value
+    from fairaudit.metrics._score_drift import score_test
+
+    if not raw.has_labelled():
+        return
+    names = [m for m in monitor._names(None, True) if is_score_metric(m)]
+    for j, feature in enumerate(monitor.sensitive_features):
+        labels, atoms = feature_atoms(raw, keys, j)
+        prev_atoms = union = cur_u = None
+        if previous is not None and previous[2].has_labelled():
+            prev_keys = previous[1]
+            prev_column = np.asarray([k[j] for k in prev_keys], dtype=object)
+            union = np.union1d(labels, prev_column)
+            _, prev_atoms = feature_atoms(previous[2], prev_keys, j, union)
+            _, cur_u = feature_atoms(raw, keys, j, union)
+        for m in names:
+            v = score_value(atoms, m, len(labels))
+            for i, g in enumerate(labels):
+                if np.isfinite(v[i]):
+                    value.add_metric([m, feature, str(g), "current"], float(v[i]))
+            finite = v[np.isfinite(v)]
+            if finite.size >= 2:
+                disparity.add_metric([m, feature, "difference"], float(finite.max() - finite.min()))
+                if finite.max() > 0:
+                    disparity.add_metric([m, feature, "ratio"], float(finite.min() / finite.max()))
+            if prev_atoms is not None and cur_u is not None and union is not None:
+                drift_p.append(score_test(m, prev_atoms, cur_u, len(union))[3])
+                drift_labels += [[m, feature, str(g)] for g in union]
