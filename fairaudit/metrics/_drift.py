@@ -315,7 +315,7 @@ def _unit_scores(table: CountTable) -> bool:
 
 
 def _feature_atoms(table: CountTable, j: int, labels: list[str]) -> ScoreAtoms:
-    """The table's score atoms pooled to the levels of feature j, numbered as ``labels``."""
+    """Pool the table's score atoms to the levels of feature j, numbered as ``labels``."""
     assert table.scores is not None
     where = {v: i for i, v in enumerate(labels)}
     to_label = np.array([where[str(v)] for v in table.feature_levels[j]], dtype=np.intp)
@@ -513,7 +513,7 @@ def drift(
                 rates = sorted(k for k, v in METRIC_REGISTRY.items() if v.is_rate)
                 raise ValueError(
                     f"metrics: {m!r} is not a rate or score metric; use one of "
-                    f"{rates + ['roc_auc', 'brier_score', 'calibration_error']}."
+                    f"{[*rates, 'roc_auc', 'brier_score', 'calibration_error']}."
                 )
     reps_a = reps_b = None
     if n_boot > 0:

@@ -137,7 +137,8 @@ def score_test(
         stat[ok] = t[ok]
         # df is NaN when both variances are 0 (then t is 0 or infinite: p 1 or 0)
         p[ok] = np.where(
-            se2[ok] > 0, 2 * student_t.sf(np.abs(t[ok]), np.where(se2[ok] > 0, df[ok], 1.0)),
+            se2[ok] > 0,
+            2 * student_t.sf(np.abs(t[ok]), np.where(se2[ok] > 0, df[ok], 1.0)),
             np.where(diff[ok] == 0, 1.0, 0.0),
         )
         test[ok] = SCORE_TESTS[metric]

@@ -498,9 +498,7 @@ class FairnessMonitor:
             else _binary(y_true, name="y_true", pos_label=self.pos_label, n=n)
         )
         score = (
-            None
-            if y_score is None
-            else validate_scores(y_score, n=n, decimals=self.score_decimals)
+            None if y_score is None else validate_scores(y_score, n=n, decimals=self.score_decimals)
         )
         id_list = None if ids is None else _ids(ids, name="ids", n=n)
         if timestamps is None:
@@ -930,13 +928,11 @@ class FairnessMonitor:
         for start in range(0, len(window_ids), _CHUNK):
             chunk = window_ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows += cur.execute(
-                f"{select} WHERE window IN ({marks}) {group_by}", chunk
-            ).fetchall()
+            rows += cur.execute(f"{select} WHERE window IN ({marks}) {group_by}", chunk).fetchall()
         return rows
 
     def _rows_for(self, rows: str | None, metrics: tuple[str, ...]) -> str:
-        """The cells the rate metrics use; score metrics always use labelled scored rows."""
+        """Pick the cells of the rate metrics (score metrics always use labelled scored rows)."""
         rates = tuple(m for m in metrics if not is_score_metric(m))
         labelled_rates = [m for m in rates if m not in _LABEL_FREE]
         needs_labels = bool(labelled_rates) or (bool(metrics) and not rates)
@@ -964,7 +960,7 @@ class FairnessMonitor:
         return out
 
     def _names(self, metrics: Any, scored: bool) -> tuple[str, ...]:
-        """Requested metrics; the monitor's default adds the score metrics when ``scored``."""
+        """Return the requested metrics; the default adds the score metrics when ``scored``."""
         if metrics is not None:
             return tuple(metrics)
         names = self.metrics
@@ -981,7 +977,7 @@ class FairnessMonitor:
         names: tuple[str, ...],
         label: str,
     ) -> Any:
-        """The count table of a snapshot: the selected cells, the labelled score atoms.
+        """Build the count table of a snapshot: the selected cells, the labelled score atoms.
 
         Raises DataError when it has no selected rows, or no labelled scores while score
         metrics are asked for; warns when some labelled predictions came without a score.

@@ -123,9 +123,7 @@ class RawAtoms:
 
     @classmethod
     def empty(cls) -> RawAtoms:
-        return cls(
-            np.empty(0, np.intp), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64)
-        )
+        return cls(np.empty(0, np.intp), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64))
 
     def labelled(self) -> RawAtoms:
         keep = self.label < UNLABELED_SCORE

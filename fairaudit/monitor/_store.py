@@ -80,7 +80,6 @@ CREATE TABLE score_atoms (
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-
 class Store:
     """A monitor store file (internal; :class:`FairnessMonitor` is the public face).
 
