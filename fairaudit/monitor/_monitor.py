@@ -898,16 +898,16 @@ class FairnessMonitor:
                 if atoms
                 else []
             )
-            gids = sorted({int(r[0]) for r in rows})
-            pos = {g: i for i, g in enumerate(gids)}
+            table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+            gids, pos = np.unique(table[:, 0], return_inverse=True)
             cells = np.zeros((len(gids), 6), dtype=np.int64)
-            for g, c, n in rows:
-                cells[pos[int(g)], int(c)] += int(n)
-            keys = [self._store.group_key(cur, g) for g in gids]
+            np.add.at(cells, (pos.ravel(), table[:, 1]), table[:, 2])
+            keys = [self._store.group_key(cur, int(g)) for g in gids]
         raw = RawAtoms.empty()
         if atom_rows:
+            atom_gids = np.array([r[0] for r in atom_rows], dtype=np.int64)
             raw = RawAtoms(
-                group=np.array([pos[int(r[0])] for r in atom_rows], dtype=np.intp),
+                group=np.searchsorted(gids, atom_gids).astype(np.intp),
                 score=np.array([r[1] for r in atom_rows], dtype=np.float64),
                 label=np.array([r[2] for r in atom_rows], dtype=np.int64),
                 n=np.array([r[3] for r in atom_rows], dtype=np.int64),

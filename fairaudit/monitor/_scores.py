@@ -174,48 +174,77 @@ def feature_atoms(
     return labels, labelled_atoms(raw, np.asarray(mapping, dtype=np.intp), len(labels))
 
 
+def score_bounds(
+    atoms: ScoreAtoms, metric: str, n_groups: int, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value and normal-approximation bounds per group of a score metric, clipped to [0, 1].
+
+    ROC AUC: value +- z * sqrt(DeLong variance); Brier score: mean +- z * sd / sqrt(n) of the
+    per-row ``(s - y)^2``; calibration error: no bounds (NaN).
+    """
+    from scipy.stats import norm
+
+    from fairaudit.metrics._compute import score_value
+    from fairaudit.metrics._score_drift import auc_delong, brier_moments
+
+    value = score_value(atoms, metric, n_groups)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    if metric == "roc_auc":
+        se = np.sqrt(auc_delong(atoms, n_groups)[1])
+    elif metric == "brier_score":
+        _, var, n = brier_moments(atoms, n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(var / n)
+    else:
+        se = np.full(n_groups, np.nan)
+    return value, np.clip(value - z * se, 0.0, 1.0), np.clip(value + z * se, 0.0, 1.0)
+
+
 def add_score_gauges(
     monitor: Any,
     raw: RawAtoms,
     keys: list[tuple[str, ...]],
     previous: tuple[Any, list[tuple[str, ...]], RawAtoms] | None,
-    value: Any,
-    disparity: Any,
-    drift_labels: list[list[str]],
+    families: tuple[Any, Any, Any, Any, Any],
+    drift_labels: list[tuple[str, str, str]],
     drift_p: list[np.ndarray],
 ) -> None:
-    """Add the score metrics of the current window to the Prometheus families.
+    """Add the score metrics of the current window to the exporter's families.
 
-    Values per group of each sensitive feature (labelled predictions with a score), the
-    disparities, and the drift p-values of :func:`fairaudit.metrics.drift`'s score tests
-    (DeLong for ROC AUC, Welch for the Brier score; none for the calibration error). Score
-    metrics have no ``_lower`` / ``_upper`` gauges (those are Wilson bounds of rates).
+    ``families`` is (the label list shared by the value and its bounds, value, lower, upper,
+    disparity). Values per group of each sensitive feature (labelled predictions with a
+    score), normal bounds (:func:`score_bounds`), the disparities, and the drift p-values of
+    :func:`fairaudit.metrics.drift`'s score tests (DeLong for ROC AUC, Welch for the Brier
+    score; none for the calibration error).
     """
-    from fairaudit.metrics._compute import score_value
     from fairaudit.metrics._score_drift import score_test
 
     if not raw.has_labelled():
         return
-    names = [m for m in monitor._names(None, True) if is_score_metric(m)]
+    names, value, lower, upper, disparity = families
+    metrics = [m for m in monitor._names(None, True) if is_score_metric(m)]
     for j, feature in enumerate(monitor.sensitive_features):
         labels, atoms = feature_atoms(raw, keys, j)
         prev_atoms = union = cur_u = None
         if previous is not None and previous[2].has_labelled():
-            prev_keys = previous[1]
-            prev_column = np.asarray([k[j] for k in prev_keys], dtype=object)
+            prev_column = np.asarray([k[j] for k in previous[1]], dtype=object)
             union = np.union1d(labels, prev_column)
-            _, prev_atoms = feature_atoms(previous[2], prev_keys, j, union)
+            _, prev_atoms = feature_atoms(previous[2], previous[1], j, union)
             _, cur_u = feature_atoms(raw, keys, j, union)
-        for m in names:
-            v = score_value(atoms, m, len(labels))
-            for i, g in enumerate(labels):
-                if np.isfinite(v[i]):
-                    value.add_metric([m, feature, str(g), "current"], float(v[i]))
-            finite = v[np.isfinite(v)]
+        for m in metrics:
+            v, lo, hi = score_bounds(atoms, m, len(labels), monitor.confidence)
+            shown = np.flatnonzero(np.isfinite(v))
+            names += [(m, feature, str(labels[i]), "current") for i in shown]
+            value.values.extend(v[shown].tolist())
+            lower.values.extend(lo[shown].tolist())
+            upper.values.extend(hi[shown].tolist())
+            finite = v[shown]
             if finite.size >= 2:
-                disparity.add_metric([m, feature, "difference"], float(finite.max() - finite.min()))
+                disparity.labels.append((m, feature, "difference"))
+                disparity.values.append(float(finite.max() - finite.min()))
                 if finite.max() > 0:
-                    disparity.add_metric([m, feature, "ratio"], float(finite.min() / finite.max()))
+                    disparity.labels.append((m, feature, "ratio"))
+                    disparity.values.append(float(finite.min() / finite.max()))
             if prev_atoms is not None and cur_u is not None and union is not None:
                 drift_p.append(score_test(m, prev_atoms, cur_u, len(union))[3])
-                drift_labels += [[m, feature, str(g)] for g in union]
+                drift_labels += [(m, feature, str(g)) for g in union]
