@@ -4,7 +4,10 @@
    intersectional groups, one timestamp per batch; then per-row timestamps over 24 hourly
    windows), against the floor: ``pd.factorize`` of the columns plus one ``np.bincount`` (the
    counting alone, nothing durable). Also 1e5 predictions with ids (each id is stored for late
-   labels), the expensive path.
+   labels), the expensive path. And 1e6 labelled predictions with scores (``y_score`` floats
+   rounded by the monitor's ``score_decimals=3``: at most 1,001 scores, so ~2e4 score atoms
+   per window), against its floor: the same factorize + bincount plus ``np.round``,
+   ``pd.factorize`` of the scores and one ``np.bincount`` over (group, score, label).
 2. A scrape with 1,000 groups: an HTTP GET of ``fairaudit.monitor.serve`` (what Prometheus
    does), ``collector.exposition()`` (the text it sends) and ``generate_latest`` of a
    ``prometheus_client`` registry holding ``monitor.collector()``; cold (the store changed since
@@ -12,7 +15,7 @@
    against the usual instrumentation: a ``prometheus_client.Gauge`` with the same 3,000
    labelled children (value, lower, upper), set beforehand, then ``generate_latest``.
 
-Run: .venv/bin/python benchmarks/bench_monitor.py [--repeats 5]
+Run: .venv/bin/python benchmarks/bench_monitor.py [--repeats 5] [--update-only | --scrape-only]
 """
 
 from __future__ import annotations
@@ -93,6 +96,36 @@ def bench_update(folder: Path, repeats: int) -> None:
     t_ids = best(update_with_ids, repeats)
     print(f"  1e5 predictions with ids   {t_ids:.3f} s  ({n_ids / t_ids:,.0f} rows/s)")
     mon.close()
+
+    score = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0.0, 1.0)
+    scored = FairnessMonitor(
+        folder / "scores.db", sensitive_features=["sex", "race"], window="1h", score_decimals=3
+    )
+
+    def update_with_scores() -> None:
+        scored.update(
+            pred, {"sex": sex, "race": race}, y_true=y, y_score=score, timestamps=1_767_225_600
+        )
+
+    def floor_scores() -> None:
+        a, ua = pd.factorize(sex)
+        b, ub = pd.factorize(race)
+        group = a * len(ub) + b
+        np.bincount(group * 6 + 2 * y + pred, minlength=len(ua) * len(ub) * 6)
+        s_code, s_values = pd.factorize(np.round(score, 3))
+        key = (group * len(s_values) + s_code) * 2 + y
+        np.bincount(key, minlength=len(ua) * len(ub) * len(s_values) * 2)
+
+    t_sc = best(update_with_scores, repeats)
+    c_sc = CPU[-1]
+    t_fs = best(floor_scores, repeats)
+    c_fs = CPU[-1]
+    atoms = scored.count_table().scores
+    n_atoms = 0 if atoms is None else atoms.group.size
+    print(f"update of 1e6 labelled predictions with scores (score_decimals=3, {n_atoms} atoms):")
+    print(f"  with y_score               {t_sc:.3f} s; {c_sc:.3f} s  ({c_sc / c_fs:.1f}x)")
+    print(f"  floor (+ round, factorize, bincount) {t_fs:.3f} s; {c_fs:.3f} s")
+    scored.close()
 
 
 def bench_scrape(folder: Path, repeats: int) -> None:
@@ -177,11 +210,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--scrape-only", action="store_true", help="skip the update benchmark")
+    parser.add_argument("--update-only", action="store_true", help="skip the scrape benchmark")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if not args.scrape_only:
             bench_update(Path(folder), args.repeats)
-        bench_scrape(Path(folder), args.repeats)
+        if not args.update_only:
+            bench_scrape(Path(folder), args.repeats)
 
 
 if __name__ == "__main__":
