@@ -442,9 +442,10 @@ def drift(
     Score metrics come from the score atoms pooled to each feature's groups. ROC AUC is
     tested with DeLong's variance of each table's AUC (from the placement values of its
     positives and negatives) and a z-test of the difference, the two variances added since
-    the tables share no rows (``test="delong"``; needs two positives and two negatives in
+    the tables share no rows (``test="delong"``; needs five positives and five negatives in
     both tables). The Brier score is the mean of the per-row ``(s - y)^2``, whose mean and
-    variance the atoms give exactly: Welch's t-test (``test="welch"``). The calibration error
+    variance the atoms give exactly: Welch's t-test (``test="welch"``; needs 20 scored rows
+    in both tables). Smaller groups get no p-value (``test="none"``). The calibration error
     has no test (``p_value`` NaN, ``test="none"``), nor does any score metric of a weighted
     table. ``n_a``, ``n_b`` are then the labelled rows with a score. Their disparity
     intervals resample the atoms within each group (multinomial, as the rates' cells).

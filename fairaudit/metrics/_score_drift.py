@@ -17,6 +17,10 @@ from fairaudit.metrics._counts import ScoreAtoms
 __all__ = ["SCORE_TESTS", "auc_delong", "brier_moments", "score_test"]
 
 SCORE_TESTS = {"roc_auc": "delong", "brier_score": "welch"}
+# smallest samples the normal approximations are trusted with (per table and group): DeLong's
+# z needs this many positives and as many negatives, Welch's t this many scored rows
+MIN_AUC_CLASS = 5
+MIN_BRIER_ROWS = 20
 
 
 def _group_starts(atoms: ScoreAtoms) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +105,9 @@ def score_test(
     """Per group: rows in A, rows in B, statistic, two-sided p-value and the test's name.
 
     ``"delong"``: z of the AUC difference; ``"welch"``: Welch's t of the Brier scores;
-    ``"none"`` (NaN) when a sample is too small for a variance, or for metrics without a test.
+    ``"none"`` (NaN) for metrics without a test, and when a table's group has fewer than
+    ``MIN_AUC_CLASS`` (5) positives or negatives (AUC) or ``MIN_BRIER_ROWS`` (20) scored rows
+    (Brier): the normal approximations are not trusted on so few rows.
     """
     from scipy.stats import norm
     from scipy.stats import t as student_t
@@ -114,6 +120,7 @@ def score_test(
         vb, var_b, pb, nb = auc_delong(atoms_b, n_groups)
         n_a, n_b = pa + na, pb + nb
         ok = np.isfinite(var_a) & np.isfinite(var_b)
+        ok &= (np.minimum(pa, na) >= MIN_AUC_CLASS) & (np.minimum(pb, nb) >= MIN_AUC_CLASS)
         se = np.sqrt(np.where(ok, var_a + var_b, 0.0))
         diff = np.where(ok, vb - va, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -127,6 +134,7 @@ def score_test(
         ma, var_a, n_a = brier_moments(atoms_a, n_groups)
         mb, var_b, n_b = brier_moments(atoms_b, n_groups)
         ok = np.isfinite(var_a) & np.isfinite(var_b)
+        ok &= (n_a >= MIN_BRIER_ROWS) & (n_b >= MIN_BRIER_ROWS)
         with np.errstate(divide="ignore", invalid="ignore"):
             qa, qb = var_a / n_a, var_b / n_b
             se2 = qa + qb
