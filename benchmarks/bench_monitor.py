@@ -14,6 +14,9 @@
    the last scrape, so the counts are re-read and every gauge recomputed) and warm (cached),
    against the usual instrumentation: a ``prometheus_client.Gauge`` with the same 3,000
    labelled children (value, lower, upper), set beforehand, then ``generate_latest``.
+3. The same cold scrape with score metrics (labelled predictions given with scores): the
+   atoms of the current and the previous window are read from the store, so its cost grows
+   with their number (groups x distinct rounded scores x 2).
 
 Run: .venv/bin/python benchmarks/bench_monitor.py [--repeats 5] [--update-only | --scrape-only]
 """
@@ -206,6 +209,53 @@ def bench_scrape(folder: Path, repeats: int) -> None:
     mon.close()
 
 
+def bench_scrape_scores(folder: Path, repeats: int) -> None:
+    """Cold ``exposition()`` with and without score metrics (store changed before each)."""
+    rng = np.random.default_rng(2)
+    n = 200_000
+    print("scrape (exposition(), store changed) with score metrics, 2 windows of 200,000 rows:")
+    for n_groups, decimals in ((2, 3), (20, 2), (20, 3), (1000, 2)):
+        groups = np.array([f"group-{i:04d}" for i in range(n_groups)], dtype=object)
+        g = groups[rng.integers(0, n_groups, n)]
+        y = rng.integers(0, 2, n)
+        s = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0.0, 1.0)
+        pred = (s > 0.5).astype(int)
+        for with_scores in (False, True):
+            mon = FairnessMonitor(
+                folder / f"scores-{n_groups}-{decimals}-{with_scores}.db",
+                sensitive_features=["g"],
+                min_group_size=1,
+                score_decimals=decimals,
+            )
+            extra: dict = {"y_score": s} if with_scores else {}
+            for t in (1_767_225_600, 1_767_225_600 + 3600):
+                mon.update(pred, {"g": g}, y_true=y, timestamps=t, **extra)
+            collector = mon.collector()
+            walls, cpus = [], []
+            for i in range(repeats):
+                one: dict = {"y_score": [0.5]} if with_scores else {}
+                mon.update(
+                    [1],
+                    {"g": [groups[i % n_groups]]},
+                    y_true=[1],
+                    timestamps=1_767_225_600 + 3600,
+                    **one,
+                )
+                start, cpu = time.perf_counter(), time.process_time()
+                text = collector.exposition()
+                walls.append(time.perf_counter() - start)
+                cpus.append(time.process_time() - cpu)
+            lines = text.count(b"\n")
+            table = mon.count_table(1_767_225_600 + 3600)
+            atoms = 0 if table.scores is None else table.scores.group.size
+            print(
+                f"  {n_groups:5d} groups, {decimals} decimals, "
+                f"{'scores   ' if with_scores else 'no scores'}: {min(walls) * 1e3:7.1f} ms; "
+                f"{min(cpus) * 1e3:7.1f} ms CPU ({lines} lines, {atoms} atoms)"
+            )
+            mon.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -217,6 +267,7 @@ def main() -> None:
             bench_update(Path(folder), args.repeats)
         if not args.update_only:
             bench_scrape(Path(folder), args.repeats)
+            bench_scrape_scores(Path(folder), args.repeats)
 
 
 if __name__ == "__main__":

@@ -882,18 +882,18 @@ class FairnessMonitor:
         """Cells, group keys and score atoms of the windows, read in one transaction.
 
         The atoms' groups are positions in the keys (a scored prediction is always counted
-        in the cells of its window and group too).
+        in the cells of its window and group too); with several windows an atom may appear
+        once per window (its counts add).
         """
         with self._store.reading() as cur:
             rows = self._select_windows(
                 cur, "SELECT group_id, cell, SUM(n) FROM counts", "GROUP BY 1, 2", window_ids
             )
+            # the atoms as stored (one row per window, group, score, label): summing over
+            # windows in SQL would sort them; the count table's atoms are summed in numpy
             atom_rows = (
                 self._select_windows(
-                    cur,
-                    "SELECT group_id, score, label, SUM(n) FROM score_atoms",
-                    "GROUP BY 1, 2, 3",
-                    window_ids,
+                    cur, "SELECT group_id, score, label, n FROM score_atoms", "", window_ids
                 )
                 if atoms
                 else []
@@ -958,6 +958,11 @@ class FairnessMonitor:
         out[:, 0] = labeled[:, 0] + labeled[:, 2] + cells6[:, UNLABELED]
         out[:, 1] = labeled[:, 1] + labeled[:, 3] + cells6[:, UNLABELED + 1]
         return out
+
+    @property
+    def _reports_scores(self) -> bool:
+        """Whether the monitor's own metrics include score metrics (when scores are stored)."""
+        return self._auto_scores or any(is_score_metric(m) for m in self.metrics)
 
     def _names(self, metrics: Any, scored: bool) -> tuple[str, ...]:
         """Return the requested metrics; the default adds the score metrics when ``scored``."""

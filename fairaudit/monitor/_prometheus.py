@@ -311,7 +311,7 @@ class FairnessCollector:
     def _window_families(self, ids: list[int]) -> Iterator[_Family]:
         mon = self.monitor
         wid = ids[-1]
-        cells6, keys, atoms = mon._snapshot([wid])
+        cells6, keys, atoms = mon._snapshot([wid], atoms=mon._reports_scores)
         features = list(mon.sensitive_features)
         current = self._marginals(cells6, keys, len(features))
         comparison = self._comparison(ids)
@@ -429,7 +429,7 @@ class FairnessCollector:
                 return None
         if not ref:
             return None
-        return mon._snapshot(ref)
+        return mon._snapshot(ref, atoms=mon._reports_scores)
 
     def _policy_family(
         self, cells6: np.ndarray, keys: list[tuple[str, ...]], atoms: RawAtoms
