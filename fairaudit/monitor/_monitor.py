@@ -484,6 +484,22 @@ class FairnessMonitor:
         >>> mon.update([1, 0], {"sex": ["F", "M"]}, batch_id="b1")  # resent: skipped
         0
         >>> mon.close()
+
+        With scores, ROC AUC and the Brier score per group follow once labels arrive:
+
+        >>> mon = FairnessMonitor(os.path.join(tempfile.mkdtemp(), "s.db"),
+        ...                       sensitive_features=["sex"], min_group_size=1, score_decimals=2)
+        >>> mon.update([1, 0, 1, 0], {"sex": ["F", "F", "M", "M"]}, y_score=[0.904, 0.2, 0.7, 0.4],
+        ...            ids=["a", "b", "c", "d"])
+        4
+        >>> mon.update_labels(["a", "b", "c", "d"], [1, 0, 0, 1])
+        4
+        >>> mon.current().by_group[["roc_auc", "brier_score"]]
+             roc_auc  brier_score
+        sex
+        F        1.0        0.025
+        M        0.0        0.425
+        >>> mon.close()
         """
         if batch_id is not None and not isinstance(batch_id, str):
             raise TypeError(f"batch_id must be a str, got {type(batch_id).__name__}.")
@@ -1186,7 +1202,9 @@ class FairnessMonitor:
         pandas.DataFrame
             One row per group (the sensitive columns), then the counts ``TN``, ``FP``,
             ``FN``, ``TP`` of labelled predictions and ``unlabeled_negative``,
-            ``unlabeled_positive`` of predictions whose label has not arrived.
+            ``unlabeled_positive`` of predictions whose label has not arrived. When the
+            windows hold scores, also ``scored`` (predictions given with ``y_score``, labelled
+            or not) and ``mean_score`` (their mean score): the label-free score measures.
 
         Examples
         --------
