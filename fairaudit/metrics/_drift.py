@@ -72,11 +72,13 @@ class DriftResult(ResultMixin):
         One row per (metric, sensitive_feature, group); columns ``metric``,
         ``sensitive_feature``, ``group`` (the group's label, text), ``value_a``, ``value_b``
         (the metric in each table, NaN when the group has no trials there), ``change``
-        (``value_b - value_a``), ``n_a``, ``n_b`` (trials: the metric's denominator),
-        ``statistic`` (z, or the odds ratio for Fisher's test), ``p_value`` (two-sided test of
-        equal proportions), ``p_value_adjusted`` (Benjamini-Hochberg over all rows),
-        ``test`` (``"z"``, ``"fisher_exact"``, or ``"none"`` when a table has no trials) and
-        ``flagged`` (adjusted p-value under ``alpha``).
+        (``value_b - value_a``), ``n_a``, ``n_b`` (trials: the metric's denominator; for
+        score metrics the labelled rows with a score), ``statistic`` (z, the odds ratio for
+        Fisher's test, or Welch's t), ``p_value`` (two-sided test of equal proportions, or of
+        equal ROC AUC or Brier score), ``p_value_adjusted`` (Benjamini-Hochberg over all
+        rows), ``test`` (``"z"``, ``"fisher_exact"``, ``"delong"``, ``"welch"``, or
+        ``"none"`` when a table has no trials or the metric no test) and ``flagged``
+        (adjusted p-value under ``alpha``).
     disparities : pandas.DataFrame
         One row per (metric, sensitive_feature, kind) with ``kind`` ``"difference"``
         (max - min over groups) or ``"ratio"`` (min / max); columns ``value_a``, ``value_b``,
