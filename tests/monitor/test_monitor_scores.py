@@ -82,6 +82,9 @@ def test_time_windows_equal_group_metrics_with_y_score(store, rng):
             pd.testing.assert_frame_equal(_atoms_frame(table), _atoms_frame(direct))
         hist = mon.history()
         pd.testing.assert_frame_equal(hist[T0].by_group, mon.window(T0).by_group)
+        # tables of windows add up to the pooled table, atoms included
+        summed = sum(mon.count_table(w) for w in mon.windows())
+        pd.testing.assert_frame_equal(_atoms_frame(summed), _atoms_frame(mon.count_table()))
         # bootstrap intervals of the score metrics, as group_metrics gives them on the rows
         rows = np.asarray(ts < T0 + pd.Timedelta(hours=1))
         boot = mon.window(T0, n_boot=200, random_state=5)
