@@ -202,10 +202,6 @@ def test_arrays_with_data_and_names_without(files):
         fa.group_metrics("y", "p", sensitive_features=df["s"])
     with pytest.raises(TypeError, match="is a column name, but data= is not given"):
         count_table(df["y"], df["p"], sensitive_features=df["s"], y_score="sc")
-    with pytest.raises(DataError, match="fingerprint"):
-        fa.group_metrics(
-            "y", "p", sensitive_features="s", data=root / "d.parquet", fingerprint=True
-        )
 
 
 # --------------------------------------------------------------------------------------------

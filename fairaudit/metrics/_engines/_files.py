@@ -53,14 +53,19 @@ def scan_files(
     binary = task in (None, "binary")
     labels = OneVsRest(pos_label, target, prediction) if binary else None
     if engine == "spark":
-        if not binary or missing_groups != "error":
-            raise ValueError(
-                "engine='spark' counts binary labels and refuses missing groups; use the "
-                "duckdb engine for task='multiclass'/'regression' or missing_groups='separate'."
-            )
         from fairaudit.metrics._engines._spark import spark_files_table
 
-        return spark_files_table(data, columns, labels=labels, master=spark_master)
+        table = spark_files_table(
+            [os.fspath(d) for d in data],
+            columns,
+            labels=labels,
+            master=spark_master,
+            task="binary" if binary else str(task),
+            missing_groups=missing_groups,
+        )
+        if binary and pos_label is not None:
+            table = replace(table, pos_label=pos_label)
+        return table
     if engine != "duckdb":
         raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}.")
     from fairaudit.metrics._engines._duckdb import duckdb_table
