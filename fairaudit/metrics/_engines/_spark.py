@@ -436,6 +436,7 @@ def spark_files_table(
     master: str | None,
     task: str = "binary",
     missing_groups: str = "error",
+    regression_n_boot: int = 0,
 ) -> CountTable:
     """Count files with Spark (the command's ``--engine spark``); sensitive columns stay text.
 
@@ -497,7 +498,7 @@ def spark_files_table(
             task="binary" if labels is not None else task,
             metrics=None,
             missing_groups=missing_groups,
-            regression_n_boot=0,
+            regression_n_boot=regression_n_boot,
             labels=labels,
             source={"kind": "files", "paths": [os.path.abspath(f) for f in files[:100]]},
         )
