@@ -232,7 +232,7 @@ def _audit_data(
     batch_size: int,
     memory_limit: str | None,
     threads: int | None,
-    task: str | None,
+    task: Literal["binary", "multiclass", "regression"] | None,
     **kwargs: Any,
 ) -> GroupMetrics:
     """``audit(data=...)``: column names; in memory as usual, files and relations by batch."""
@@ -341,7 +341,7 @@ def _audit_spark(
     names: Any,
     *,
     features: list[str] | None,
-    task: str | None,
+    task: Literal["binary", "multiclass", "regression"] | None,
     **kwargs: Any,
 ) -> GroupMetrics:
     """``audit(data=<Spark DataFrame>)``: predict on the executors, count with Spark.

@@ -510,7 +510,7 @@ def spark_files_table(
 
 def spark_type(values: np.ndarray) -> str:
     """Return the Spark SQL type of a model's predictions (from a probe's output)."""
-    kind = values.dtype.kind
+    kind: str = values.dtype.kind
     if kind == "O":
         first = next((v for v in values.tolist() if v is not None), None)
         kind = {bool: "b", int: "i", float: "f", str: "U"}.get(type(first), "?")
