@@ -13,11 +13,16 @@ so that its wall time and peak resident memory (ru_maxrss from wait4) are its ow
 - fairaudit: ``fa.group_metrics(data=path, y_true=..., y_pred=..., [y_score=...],
   sensitive_features=["sex", "race"], n_boot=1000)``: the scan, the table, every default
   metric and 1,000 bootstrap replicates;
+- cli (with --cli): ``python -m fairaudit audit FILE --target y --prediction p [--score
+  score] --sensitive sex race --n-boot 1000 --json out.json``, the command a user types
+  (interpreter start and the JSON report included);
 - pandas: ``pd.read_parquet`` of the needed columns, then the same ``group_metrics`` on the
   arrays (1e7 only; at 1e8 rows it needs more memory than the shared machine offers).
 
+A distinct 1e9-row file: ``--sizes 1e9`` (generated like the others).
+
 Run: .venv/bin/python benchmarks/bench_scale.py [--sizes 1e7 1e8] [--billion]
-     [--billion-scores] [--memory-limit 2GB] [--threads 2] [--tmp /tmp]
+     [--billion-scores] [--cli] [--memory-limit 2GB] [--threads 2] [--tmp /tmp]
 
 ``--billion-scores`` (implies ``--billion``) measures 1e9 rows with scores too (about 15
 minutes of both cores here, not yet measured). ``--repeat-base 1e5`` reads a file of that many
@@ -103,7 +108,52 @@ def child(kind: str, path_text: str, scores: bool, memory_limit: str, threads: i
     return out
 
 
+def measure_cli(path: Path | list[str], scores: bool, args: argparse.Namespace) -> dict:
+    """``fairaudit audit`` on the same file(s), as a newcomer types it (interpreter start included)."""
+    out_json = Path(tempfile.mkdtemp(prefix="fairaudit-bench-cli-")) / "audit.json"
+    paths = [str(p) for p in path] if isinstance(path, list) else [str(path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "fairaudit",
+        "audit",
+        *paths,
+        "--target",
+        "y",
+        "--prediction",
+        "p",
+        *(["--score", "score"] if scores else []),
+        "--sensitive",
+        "sex",
+        "race",
+        "--n-boot",
+        "1000",
+        "--seed",
+        "0",
+        "--memory-limit",
+        args.memory_limit,
+        "--threads",
+        str(args.threads),
+        "--json",
+        str(out_json),
+        "--quiet",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read() if proc.stderr else ""
+    try:
+        if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: a policy failed (none here)
+            return {"error": err.strip().splitlines()[-1] if err.strip() else f"exit {status}"}
+        return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+    finally:
+        shutil.rmtree(out_json.parent, ignore_errors=True)
+
+
 def measure(kind: str, path: Path | list[str], scores: bool, args: argparse.Namespace) -> dict:
+    if kind == "cli":
+        return measure_cli(path, scores, args)
     cmd = [
         sys.executable,
         __file__,
@@ -148,6 +198,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tmp", default=tempfile.gettempdir())
     parser.add_argument("--pandas-max", type=float, default=1e7, help="largest size for pandas")
+    parser.add_argument(
+        "--cli", action="store_true", help="also time `fairaudit audit` on the file(s)"
+    )
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes]
     args.billion = args.billion or args.billion_scores
@@ -183,7 +236,8 @@ def main() -> None:
             for n_rows, source, scores in plans:
                 if n_rows != n:
                     print(f"{n_rows:.0e} rows: the {n:.0e}-row file read ten times")
-                kinds = ["floor", "fairaudit"] + (["pandas"] if n_rows <= args.pandas_max else [])
+                kinds = ["floor", "fairaudit"] + (["cli"] if args.cli else [])
+                kinds += ["pandas"] if n_rows <= args.pandas_max else []
                 res = {k: measure(k, source, scores, args) for k in kinds}
                 for k, r in res.items():
                     if "error" in r:

@@ -13,9 +13,11 @@ True
 
 from __future__ import annotations
 
+import importlib as _importlib
+import typing as _typing
+
 from fairaudit import (
     datasets,
-    debias,
     embeddings,
     exceptions,
     importance,
@@ -32,6 +34,26 @@ from fairaudit.metrics import DataBias, GroupMetrics, data_bias, group_metrics
 from fairaudit.models import WrappedModel, wrap
 from fairaudit.policy import Policy
 from fairaudit.report import Report
+
+if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from fairaudit import debias
+
+# Subpackages loaded on first access (PEP 562), so that ``import fairaudit`` (and the
+# command line) does not pay for what they import: debias subclasses scikit-learn's estimators.
+_LAZY_SUBPACKAGES = ("debias",)
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY_SUBPACKAGES:
+        module = _importlib.import_module(f"fairaudit.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'fairaudit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ComparisonResult",

@@ -213,3 +213,53 @@ def test_format_values():
     assert format_values(np.array([1, 2])) == "[1, 2]"
     assert format_values(["a", "b"]) == "['a', 'b']"
     assert format_values(range(8), limit=3) == "[0, 1, 2, ... and 5 more]"
+
+
+def test_check_scalar_says_what_scikit_learn_says():
+    """fairaudit's check_scalar (no sklearn import) raises sklearn's errors, word for word."""
+    import numbers
+
+    from sklearn.utils import check_scalar as sklearn_check_scalar
+
+    from fairaudit._validation import check_scalar
+
+    values = [0, 1, 5, -3, 2.5, 0.0, 1.0, float("inf"), "3", None, np.int64(4), np.float32(0.5)]
+    types = [numbers.Integral, numbers.Real, int, float, (int, float), (numbers.Integral, str)]
+    bounds = [(None, None), (0, None), (1, 10), (None, 1), (0.0, 1.0)]
+    checked = 0
+    for value in values:
+        for target_type in types:
+            for low, high in bounds:
+                for include in ("both", "left", "right", "neither"):
+                    if (include == "left" and low is None) or (include == "right" and high is None):
+                        continue  # sklearn refuses these argument combinations themselves
+                    kw = {"min_val": low, "max_val": high, "include_boundaries": include}
+                    try:
+                        expected = sklearn_check_scalar(value, "n", target_type, **kw)
+                    except (TypeError, ValueError) as exc:
+                        expected = exc
+                    if isinstance(expected, Exception):
+                        with pytest.raises(type(expected)) as info:
+                            check_scalar(value, "n", target_type, **kw)
+                        assert str(info.value) == str(expected)
+                    else:
+                        assert check_scalar(value, "n", target_type, **kw) is expected
+                    checked += 1
+    assert checked > 1000
+
+
+def test_import_fairaudit_loads_neither_sklearn_nor_scipy_stats():
+    """The command line's start: debias (scikit-learn estimators) loads on first access."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fairaudit as fa; "
+        "print(sorted(m for m in ('sklearn', 'scipy.stats', 'torch', 'duckdb') if m in sys.modules)); "
+        "fa.debias.AdversarialDebiasingClassifier; print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "True"

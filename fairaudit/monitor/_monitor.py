@@ -785,12 +785,11 @@ class FairnessMonitor:
                         "GROUP BY 1, 2",
                         chunk,
                     ).fetchall()
-            gids = sorted({int(r[0]) for r in rows})
-            pos = {g: i for i, g in enumerate(gids)}
+            table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+            gids, pos = np.unique(table[:, 0], return_inverse=True)
             cells = np.zeros((len(gids), 6), dtype=np.int64)
-            for g, c, n in rows:
-                cells[pos[int(g)], int(c)] += int(n)
-            keys = [self._store.group_key(cur, g) for g in gids]
+            np.add.at(cells, (pos.ravel(), table[:, 1]), table[:, 2])
+            keys = [self._store.group_key(cur, int(g)) for g in gids]
         return cells, keys
 
     def _rows_for(self, rows: str | None, metrics: tuple[str, ...]) -> str:

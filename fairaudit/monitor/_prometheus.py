@@ -15,16 +15,28 @@ Exported families (labels in braces; all gauges unless said otherwise):
   ``fairaudit_labels_matched_total``; gauges ``fairaudit_orphan_labels``,
   ``fairaudit_pending_labels``, ``fairaudit_window_start_seconds``.
 
-Label values are the groups' text; ``prometheus_client`` escapes quotes, backslashes and
-newlines in the exposition format. A scrape re-reads the store only when it changed (its
-revision), so any process writing the store is seen by the exporter.
+Label values are the groups' text, escaped as the exposition format requires (quotes,
+backslashes and newlines). A scrape re-reads the store only when it changed (its revision), so
+any process writing the store is seen by the exporter.
+
+How a scrape stays fast: the families are computed once per store revision into plain arrays
+(:class:`_Family`), from which both outputs are made and cached: the ``prometheus_client``
+families of :meth:`FairnessCollector.collect` (for a caller's registry), and the text of
+:meth:`FairnessCollector.exposition`, which :func:`serve` sends as it is. The text is what
+``prometheus_client.generate_latest`` writes for the same families, byte for byte (a test
+checks it), without its per-sample validation, which costs more than computing the metrics.
 """
 
 from __future__ import annotations
 
+import gzip
+import http.server
+import logging
+import math
 import threading
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,11 +52,92 @@ if TYPE_CHECKING:
 
 __all__ = ["FairnessCollector", "serve"]
 
-_GROUP_LABELS = ["metric", "sensitive_feature", "group", "window"]
+_GROUP_LABELS = ("metric", "sensitive_feature", "group", "window")
+_DRIFT_LABELS = ("metric", "sensitive_feature", "group", "against")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_log = logging.getLogger("fairaudit.monitor")
 
 
 def _metrics_module() -> Any:
     return import_optional("prometheus_client.core", purpose="the Prometheus collector")
+
+
+@dataclass(frozen=True, eq=False)
+class _Family:
+    """One metric family as plain data: its samples' label values and values."""
+
+    name: str
+    kind: str  # "gauge" or "counter"
+    doc: str
+    label_names: tuple[str, ...]
+    labels: list[tuple[str, ...]]
+    values: list[float]
+
+
+def _go_float(value: float) -> str:
+    """Write a sample value as the Prometheus text format (and ``prometheus_client``) does."""
+    if value != value:
+        return "NaN"
+    if value == math.inf:
+        return "+Inf"
+    if value == -math.inf:
+        return "-Inf"
+    text = repr(value)
+    dot = text.find(".")
+    if value > 0 and dot > 6:  # Go switches to exponents sooner than Python
+        mantissa = f"{text[0]}.{text[1:dot]}{text[dot + 1 :]}".rstrip("0.")
+        return f"{mantissa}e+{dot - 1:02d}"
+    return text
+
+
+def _escape(value: str) -> str:
+    """Escape a label value for the text format: backslash, newline and double quote."""
+    if "\\" in value or "\n" in value or '"' in value:
+        return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return value
+
+
+class _Escaped(dict[str, str]):
+    """Memo of escaped label values (a group's name is escaped once per rendering)."""
+
+    def __missing__(self, value: str) -> str:
+        self[value] = text = _escape(value)
+        return text
+
+
+def _values_text(values: list[float]) -> list[str]:
+    """Sample values as text: ``repr`` where it is what Go writes, else :func:`_go_float`."""
+    return [repr(v) if -math.inf < v < 1e6 else _go_float(v) for v in values]
+
+
+def render(families: list[_Family]) -> str:
+    """Write ``families`` in the text exposition format (version 0.0.4).
+
+    Label names are written sorted, values as Go formats floats: the bytes
+    ``prometheus_client.generate_latest`` writes for the same families. Families that share
+    one list of label values (a metric and its bounds) have their label text made once.
+    """
+    out: list[str] = []
+    escaped = _Escaped()
+    bodies: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+    for fam in families:
+        name = f"{fam.name}_total" if fam.kind == "counter" else fam.name
+        doc = fam.doc.replace("\\", "\\\\").replace("\n", "\\n")
+        out.append(f"# HELP {name} {doc}\n# TYPE {name} {fam.kind}\n")
+        values = _values_text(fam.values)
+        if not fam.label_names:
+            out.extend(f"{name} {v}\n" for v in values)
+            continue
+        key = (id(fam.labels), fam.label_names)
+        body = bodies.get(key)
+        if body is None:
+            order = sorted(range(len(fam.label_names)), key=fam.label_names.__getitem__)
+            template = "{" + ",".join(f'{fam.label_names[i]}="%s"' for i in order) + "} "
+            body = bodies[key] = [
+                template % tuple([escaped[labels[i]] for i in order]) for labels in fam.labels
+            ]
+        out.extend([f"{name}{b}{v}\n" for b, v in zip(body, values, strict=True)])
+    return "".join(out)
 
 
 class FairnessCollector:
@@ -68,148 +161,239 @@ class FairnessCollector:
         self.monitor = monitor
         self.drift_against = drift_against
         self._lock = threading.Lock()
-        self._cache_key: tuple[int, int] | None = None
-        self._cache: list[Any] = []
-        _metrics_module()  # fail now, with the install line, when prometheus_client is missing
+        self._key: tuple[int, int] | None = None
+        self._families: list[_Family] = []
+        self._client: list[Any] | None = None  # prometheus_client families, made on demand
+        self._text: bytes | None = None
+        self._gzip: bytes | None = None
 
     def describe(self) -> list[Any]:
         """Families without samples (so that registering does not read the store)."""
         core = _metrics_module()
-        return [
-            core.GaugeMetricFamily("fairaudit_group_metric", "", labels=_GROUP_LABELS),
-            core.GaugeMetricFamily("fairaudit_group_metric_lower", "", labels=_GROUP_LABELS),
-            core.GaugeMetricFamily("fairaudit_group_metric_upper", "", labels=_GROUP_LABELS),
-            core.GaugeMetricFamily("fairaudit_disparity", "", labels=[]),
-            core.GaugeMetricFamily("fairaudit_policy_check", "", labels=[]),
-            core.GaugeMetricFamily("fairaudit_drift_p_value", "", labels=[]),
-            core.GaugeMetricFamily("fairaudit_drift_p_value_adjusted", "", labels=[]),
-            core.CounterMetricFamily("fairaudit_rows_received", ""),
-            core.CounterMetricFamily("fairaudit_labels_received", ""),
-            core.CounterMetricFamily("fairaudit_labels_matched", ""),
-            core.GaugeMetricFamily("fairaudit_orphan_labels", ""),
-            core.GaugeMetricFamily("fairaudit_pending_labels", ""),
-            core.GaugeMetricFamily("fairaudit_window_start_seconds", ""),
+        gauges = [
+            "fairaudit_group_metric",
+            "fairaudit_group_metric_lower",
+            "fairaudit_group_metric_upper",
+            "fairaudit_disparity",
+            "fairaudit_policy_check",
+            "fairaudit_drift_p_value",
+            "fairaudit_drift_p_value_adjusted",
+            "fairaudit_orphan_labels",
+            "fairaudit_pending_labels",
+            "fairaudit_window_start_seconds",
         ]
+        counters = [
+            "fairaudit_rows_received",
+            "fairaudit_labels_received",
+            "fairaudit_labels_matched",
+        ]
+        return [core.GaugeMetricFamily(n, "") for n in gauges] + [
+            core.CounterMetricFamily(n, "") for n in counters
+        ]
+
+    # -- the two outputs -----------------------------------------------------------------------
 
     def collect(self) -> Iterator[Any]:
         """Yield the metric families of the current window (cached until the store changes)."""
+        with self._lock:
+            self._refresh()
+            if self._client is None:
+                self._client = [self._to_client(f) for f in self._families]
+            cached = list(self._client)
+        yield from cached
+
+    def exposition(self, *, compress: bool = False) -> bytes:
+        """Return the families in the Prometheus text format (what a scrape receives).
+
+        Parameters
+        ----------
+        compress : bool, default False
+            Return the text gzip-compressed (for ``Accept-Encoding: gzip``).
+
+        Returns
+        -------
+        bytes
+            UTF-8 text, version 0.0.4 of the format (``CONTENT_TYPE``); cached until the
+            store changes, so repeated scrapes cost one read of the store's revision.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from fairaudit.monitor import FairnessMonitor
+        >>> mon = FairnessMonitor(os.path.join(tempfile.mkdtemp(), "s.db"),
+        ...                       sensitive_features=["g"], min_group_size=1)
+        >>> _ = mon.update([1, 0, 1], {"g": ["a", "a", "b"]})
+        >>> text = mon.collector().exposition().decode()
+        >>> print([line for line in text.splitlines() if line.startswith("fairaudit_group")][0])
+        fairaudit_group_metric{group="a",metric="selection_rate",sensitive_feature="g",window="current"} 0.5
+        >>> mon.close()
+        """
+        with self._lock:
+            self._refresh()
+            if self._text is None:
+                self._text = render(self._families).encode("utf-8")
+                self._gzip = None
+            if not compress:
+                return self._text
+            if self._gzip is None:
+                self._gzip = gzip.compress(self._text, compresslevel=1)
+            return self._gzip
+
+    @staticmethod
+    def _to_client(fam: _Family) -> Any:
+        core = _metrics_module()
+        kind = core.CounterMetricFamily if fam.kind == "counter" else core.GaugeMetricFamily
+        if not fam.label_names:
+            out = kind(fam.name, fam.doc)
+            for v in fam.values:
+                out.add_metric([], v)
+            return out
+        out = kind(fam.name, fam.doc, labels=list(fam.label_names))
+        for labels, v in zip(fam.labels, fam.values, strict=True):
+            out.add_metric(list(labels), v)
+        return out
+
+    def _refresh(self) -> None:
+        """Recompute the families when the store changed (the caller holds the lock)."""
         mon = self.monitor
         counters = mon.counters
         ids = mon._window_ids()
         key = (counters["revision"], ids[-1] if ids else -1)
-        with self._lock:
-            if key != self._cache_key:
-                self._cache = list(self._families(ids)) if ids else []
-                self._cache_key = key
-            cached = list(self._cache)
-        yield from cached
-        yield from self._counter_families(counters)
+        if key == self._key:
+            return
+        families = list(self._window_families(ids)) if ids else []
+        families += self._counter_families(counters)
+        self._families, self._key = families, key
+        self._client = self._text = self._gzip = None
 
-    def _counter_families(self, counters: dict[str, int]) -> Iterator[Any]:
-        core = _metrics_module()
-        for name, doc in (
-            ("rows_received", "Predictions received by the monitor's store."),
-            ("labels_received", "Late labels received."),
-            ("labels_matched", "Labels joined to a stored prediction."),
-        ):
-            fam = core.CounterMetricFamily(f"fairaudit_{name}", doc)
-            fam.add_metric([], float(counters[name]))
-            yield fam
-        for name, doc in (
-            ("orphan_labels", "Labels whose id matches no stored prediction."),
-            ("pending_labels", "Predictions with an id still waiting for their label."),
-        ):
-            fam = core.GaugeMetricFamily(f"fairaudit_{name}", doc)
-            fam.add_metric([], float(counters[name]))
-            yield fam
+    # -- the families --------------------------------------------------------------------------
 
     @staticmethod
-    def _marginal(
-        cells: np.ndarray, keys: list[tuple[str, ...]], j: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Labels (sorted text) of feature j and their (L, 4) cells summed over the others."""
-        if not keys:
-            return np.empty(0, dtype=object), np.zeros((0, 4))
-        column = np.asarray([k[j] for k in keys], dtype=object)
-        labels, inverse = np.unique(column, return_inverse=True)
-        marg = np.zeros((len(labels), 4))
-        np.add.at(marg, inverse.ravel(), cells)
-        return labels, marg
+    def _counter_families(counters: dict[str, int]) -> list[_Family]:
+        out = [
+            _Family(f"fairaudit_{name}", "counter", doc, (), [()], [float(counters[name])])
+            for name, doc in (
+                ("rows_received", "Predictions received by the monitor's store."),
+                ("labels_received", "Late labels received."),
+                ("labels_matched", "Labels joined to a stored prediction."),
+            )
+        ]
+        out += [
+            _Family(f"fairaudit_{name}", "gauge", doc, (), [()], [float(counters[name])])
+            for name, doc in (
+                ("orphan_labels", "Labels whose id matches no stored prediction."),
+                ("pending_labels", "Predictions with an id still waiting for their label."),
+            )
+        ]
+        return out
 
-    def _families(self, ids: list[int]) -> Iterator[Any]:
-        core = _metrics_module()
+    @staticmethod
+    def _marginals(
+        cells6: np.ndarray, keys: list[tuple[str, ...]], n_features: int
+    ) -> list[tuple[list[str], np.ndarray]]:
+        """Per sensitive feature: its labels (sorted text) and their (L, 6) summed cells."""
+        out: list[tuple[list[str], np.ndarray]] = []
+        for j in range(n_features):
+            if not keys:
+                out.append(([], np.zeros((0, cells6.shape[1]), dtype=cells6.dtype)))
+                continue
+            column = np.asarray([str(k[j]) for k in keys], dtype=object)
+            labels, inverse = np.unique(column, return_inverse=True)
+            marg = np.zeros((len(labels), cells6.shape[1]), dtype=cells6.dtype)
+            np.add.at(marg, inverse.ravel(), cells6)
+            out.append((labels.tolist(), marg))
+        return out
+
+    def _window_families(self, ids: list[int]) -> Iterator[_Family]:
         mon = self.monitor
         wid = ids[-1]
         cells6, keys = mon._cells([wid])
-        previous = self._comparison(ids)
-        value = core.GaugeMetricFamily(
+        features = list(mon.sensitive_features)
+        current = self._marginals(cells6, keys, len(features))
+        comparison = self._comparison(ids)
+        previous = (
+            None
+            if comparison is None
+            else self._marginals(comparison[0], comparison[1], len(features))
+        )
+        names: list[tuple[str, ...]] = []  # one list for the metric and its two bounds
+        value = _Family(
             "fairaudit_group_metric",
+            "gauge",
             "A group metric in the current window.",
-            labels=_GROUP_LABELS,
+            _GROUP_LABELS,
+            names,
+            [],
         )
-        lower = core.GaugeMetricFamily(
+        lower = _Family(
             "fairaudit_group_metric_lower",
+            "gauge",
             "Lower Wilson bound of fairaudit_group_metric.",
-            labels=_GROUP_LABELS,
+            _GROUP_LABELS,
+            names,
+            [],
         )
-        upper = core.GaugeMetricFamily(
+        upper = _Family(
             "fairaudit_group_metric_upper",
+            "gauge",
             "Upper Wilson bound of fairaudit_group_metric.",
-            labels=_GROUP_LABELS,
+            _GROUP_LABELS,
+            names,
+            [],
         )
-        disparity = core.GaugeMetricFamily(
+        disparity = _Family(
             "fairaudit_disparity",
+            "gauge",
             "Difference (max - min) or ratio (min / max) of a metric over groups.",
-            labels=["metric", "sensitive_feature", "kind"],
+            ("metric", "sensitive_feature", "kind"),
+            [],
+            [],
         )
-        drift_labels: list[list[str]] = []
+        drift_labels: list[tuple[str, str, str]] = []
         drift_p: list[np.ndarray] = []
         for m in mon.metrics:
             if m == "balanced_accuracy":
                 continue  # not a single proportion: no Wilson interval, no test
             rows = mon._rows_for(None, (m,))
-            cells = mon._select(cells6, rows)
-            for j, feature in enumerate(mon.sensitive_features):
-                labels, marg = self._marginal(cells, keys, j)
-                x, n = rate_parts(marg, m)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    v = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan)
-                lo, hi = wilson_interval(x, n, mon.confidence)
-                for i, g in enumerate(labels):
-                    if n[i] <= 0:
-                        continue
-                    lab = [m, feature, str(g), "current"]
-                    value.add_metric(lab, float(v[i]))
-                    lower.add_metric(lab, float(lo[i]))
-                    upper.add_metric(lab, float(hi[i]))
-                finite = v[np.isfinite(v)]
-                if finite.size >= 2:
-                    disparity.add_metric(
-                        [m, feature, "difference"], float(finite.max() - finite.min())
-                    )
-                    if finite.max() > 0:
-                        disparity.add_metric(
-                            [m, feature, "ratio"], float(finite.min() / finite.max())
-                        )
+            for j, feature in enumerate(features):
+                labels, marg = current[j]
+                x, n = rate_parts(mon._select(marg, rows), m)
+                shown = n > 0
+                v = x[shown] / n[shown]
+                lo, hi = wilson_interval(x[shown], n[shown], mon.confidence)
+                names += [
+                    (m, feature, g, "current") for g, s in zip(labels, shown, strict=True) if s
+                ]
+                value.values.extend(v.tolist())
+                lower.values.extend(lo.tolist())
+                upper.values.extend(hi.tolist())
+                if v.size >= 2:
+                    disparity.labels.append((m, feature, "difference"))
+                    disparity.values.append(float(v.max() - v.min()))
+                    if v.max() > 0:
+                        disparity.labels.append((m, feature, "ratio"))
+                        disparity.values.append(float(v.min() / v.max()))
                 if previous is not None:
                     # the tests of fairaudit.metrics.drift, on the same marginal counts
-                    prev_labels, prev_marg = self._marginal(
-                        mon._select(previous[0], rows), previous[1], j
-                    )
-                    union = np.union1d(labels, prev_labels)
+                    prev_labels, prev_marg = previous[j]
+                    union = sorted(set(labels) | set(prev_labels))
+                    where = {g: i for i, g in enumerate(union)}
                     cur_al = np.zeros((len(union), 4))
                     prev_al = np.zeros((len(union), 4))
-                    cur_al[np.searchsorted(union, labels)] = marg
-                    prev_al[np.searchsorted(union, prev_labels)] = prev_marg
+                    cur_al[[where[g] for g in labels]] = mon._select(marg, rows)
+                    prev_al[[where[g] for g in prev_labels]] = mon._select(prev_marg, rows)
                     xa, na = rate_parts(prev_al, m)
                     xb, nb = rate_parts(cur_al, m)
                     drift_p.append(_proportion_tests(xa, na, xb, nb)[1])
-                    drift_labels += [[m, feature, str(g)] for g in union]
-        start = core.GaugeMetricFamily(
+                    drift_labels += [(m, feature, g) for g in union]
+        start = _Family(
             "fairaudit_window_start_seconds",
+            "gauge",
             "Start of the current window (Unix seconds; the window number for row windows).",
+            (),
+            [()],
+            [float(wid)],
         )
-        start.add_metric([], float(wid))
         yield from (value, lower, upper, disparity, start)
         if mon.policy is not None:
             yield self._policy_family(cells6, keys)
@@ -232,13 +416,15 @@ class FairnessCollector:
             return None
         return mon._cells(ref)
 
-    def _policy_family(self, cells6: np.ndarray, keys: list[tuple[str, ...]]) -> Any:
-        core = _metrics_module()
+    def _policy_family(self, cells6: np.ndarray, keys: list[tuple[str, ...]]) -> _Family:
         mon = self.monitor
-        fam = core.GaugeMetricFamily(
+        fam = _Family(
             "fairaudit_policy_check",
+            "gauge",
             "1 when the policy rule passes on the current window.",
-            labels=["rule"],
+            ("rule",),
+            [],
+            [],
         )
         which = mon._rows_for(None, mon.metrics)
         cells = mon._select(cells6, which)
@@ -257,32 +443,73 @@ class FairnessCollector:
             )
             outcome = mon.policy.check(gm)
         for result in outcome.results:
-            fam.add_metric([result.name], 1.0 if result.passed else 0.0)
+            fam.labels.append((result.name,))
+            fam.values.append(1.0 if result.passed else 0.0)
         return fam
 
-    def _drift_families(self, names: list[list[str]], p_values: list[np.ndarray]) -> Iterator[Any]:
-        core = _metrics_module()
-        labels = ["metric", "sensitive_feature", "group", "against"]
-        raw = core.GaugeMetricFamily(
+    def _drift_families(
+        self, names: list[tuple[str, str, str]], p_values: list[np.ndarray]
+    ) -> Iterator[_Family]:
+        shared: list[tuple[str, ...]] = []
+        raw = _Family(
             "fairaudit_drift_p_value",
+            "gauge",
             "p-value of the test that a group's metric is unchanged against the comparison.",
-            labels=labels,
+            _DRIFT_LABELS,
+            shared,
+            [],
         )
-        adjusted = core.GaugeMetricFamily(
+        adjusted = _Family(
             "fairaudit_drift_p_value_adjusted",
+            "gauge",
             "Benjamini-Hochberg adjusted fairaudit_drift_p_value.",
-            labels=labels,
+            _DRIFT_LABELS,
+            shared,
+            [],
         )
         against = str(self.drift_against)
         if p_values:
             p_raw = np.concatenate(p_values)
             p_adj = benjamini_hochberg(p_raw)
-            for i, name in enumerate(names):
-                if np.isfinite(p_raw[i]):
-                    raw.add_metric([*name, against], float(p_raw[i]))
-                    adjusted.add_metric([*name, against], float(p_adj[i]))
+            keep = np.isfinite(p_raw)
+            labels = [(*name, against) for name, k in zip(names, keep, strict=True) if k]
+            raw.labels.extend(labels)  # adjusted shares the list
+            raw.values.extend(p_raw[keep].tolist())
+            adjusted.values.extend(p_adj[keep].tolist())
         yield raw
         yield adjusted
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """GET /metrics (or /): the collector's exposition, gzip when the scraper accepts it."""
+
+    collector: FairnessCollector  # set on the subclass made by serve()
+
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] not in ("/metrics", "/"):
+            self.send_error(404, "fairaudit serves /metrics")
+            return
+        compress = "gzip" in self.headers.get("Accept-Encoding", "")
+        try:
+            body = self.collector.exposition(compress=compress)
+        except Exception as exc:  # the scrape fails visibly; the exporter keeps serving
+            _log.exception("fairaudit exporter: the scrape failed")
+            self.send_error(500, f"fairaudit could not read the store: {exc}")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", CONTENT_TYPE)
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.debug("fairaudit exporter: " + format, *args)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
 
 
 def serve(
@@ -293,6 +520,9 @@ def serve(
     drift_against: str | None = "previous",
 ) -> Any:
     """Serve the monitor's gauges on ``http://addr:port/metrics`` from a background thread.
+
+    The exporter needs no ``prometheus_client``: it sends
+    :meth:`FairnessCollector.exposition`, computed once per change of the store.
 
     Parameters
     ----------
@@ -324,8 +554,9 @@ def serve(
     True
     >>> server.shutdown(); server.server_close(); mon.close()
     """
-    prom = import_optional("prometheus_client", purpose="fairaudit monitor serve")
-    registry = prom.CollectorRegistry(auto_describe=True)
-    registry.register(monitor.collector(drift_against=drift_against))  # type: ignore[arg-type]
-    server, _thread = prom.start_http_server(port, addr=addr, registry=registry)
+    collector = monitor.collector(drift_against=drift_against)  # type: ignore[arg-type]
+    handler = type("FairauditHandler", (_Handler,), {"collector": collector})
+    server = _Server((addr, port), handler)
+    thread = threading.Thread(target=server.serve_forever, name="fairaudit-exporter", daemon=True)
+    thread.start()
     return server

@@ -279,3 +279,22 @@ def test_coverage_with_equal_groups_reaches_the_nominal_level():
         cover = _coverage(n_groups, 60, [0.3] * n_groups, 20, np.random.default_rng(n_groups))
         for key, value in cover.items():
             assert value >= 0.9, (n_groups, key, value)
+
+
+def test_jeffreys_interval_equals_scipy_beta_quantiles_exactly():
+    """The interval is computed with scipy.special.betaincinv; scipy.stats.beta.ppf is the check."""
+    from fairaudit.metrics._intervals import jeffreys_interval
+
+    rng = np.random.default_rng(3)
+    n = np.concatenate([rng.integers(1, 10**7, 500), [1, 2, 3, 10]]).astype(float)
+    x = np.floor(rng.random(n.size) * (n + 1))
+    x[:4] = [0, 1, 2, 10]  # the x = 0 and x = n ends
+    x = np.minimum(x, n)
+    for confidence in (0.5, 0.95, 0.999):
+        lower, upper = jeffreys_interval(x, n, confidence)
+        alpha = 1 - confidence
+        a, b = x + 0.5, n - x + 0.5
+        expect_lo = np.where(x > 0, stats.beta.ppf(alpha / 2, a, b), 0.0)
+        expect_hi = np.where(x < n, stats.beta.ppf(1 - alpha / 2, a, b), 1.0)
+        np.testing.assert_array_equal(lower, expect_lo)
+        np.testing.assert_array_equal(upper, expect_hi)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
@@ -146,6 +148,108 @@ def test_exporter_serves_http(tmp_path):
             server.shutdown()
             server.server_close()
     assert "fairaudit_rows_received_total 2.0" in text
+
+
+def _busy_monitor(path, rng, policy=None) -> FairnessMonitor:
+    """Two windows, two sensitive features (one with the odd name), labels, an orphan."""
+    n = 4000
+    sex = rng.choice(["F", "M", ODD], size=n)
+    age = rng.choice(["<30", "30-60", ">60"], size=n)
+    pred = (rng.random(n) < np.where(sex == "F", 0.3, 0.5)).astype(int)
+    y = rng.integers(0, 2, size=n)
+    mon = FairnessMonitor(
+        path,
+        sensitive_features=["sex", "age"],
+        metrics=["selection_rate", "true_positive_rate", "false_positive_rate"],
+        policy=policy,
+    )
+    half = n // 2
+    mon.update(pred[:half], {"sex": sex[:half], "age": age[:half]}, y_true=y[:half], timestamps=T0)
+    mon.update(
+        pred[half:],
+        {"sex": sex[half:], "age": age[half:]},
+        y_true=y[half:],
+        timestamps=T0 + pd.Timedelta(hours=1),
+    )
+    mon.update_labels(["nope"], [1])
+    return mon
+
+
+def test_exposition_is_what_prometheus_client_writes_byte_for_byte(tmp_path, rng):
+    policy = fa.Policy.from_yaml_text(
+        "version: 1\nrules:\n  - {id: four-fifths, metric: selection_rate, min: 0.8}\n"
+    )
+    with _busy_monitor(tmp_path / "s.db", rng, policy=policy) as mon:
+        for against in ("previous", "reference", None):
+            collector = mon.collector(drift_against=against)
+            registry = prometheus_client.CollectorRegistry()
+            registry.register(mon.collector(drift_against=against))
+            text = collector.exposition()
+            assert text == prometheus_client.generate_latest(registry)
+            assert gzip.decompress(collector.exposition(compress=True)) == text
+        names = {f.name for f in text_string_to_metric_families(text.decode())}
+    assert {"fairaudit_policy_check", "fairaudit_group_metric", "fairaudit_rows_received"} <= names
+
+
+def test_exposition_is_cached_until_the_store_changes(tmp_path):
+    with FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"], min_group_size=1) as mon:
+        mon.update([1, 0], {"g": ["a", "b"]}, timestamps=T0)
+        collector = mon.collector()
+        first = collector.exposition()
+        assert collector.exposition() is first  # nothing recomputed
+        with FairnessMonitor(tmp_path / "s.db") as other:  # another writer
+            other.update([1, 1], {"g": ["a", "b"]}, timestamps=T0)
+        fresh = collector.exposition().decode()
+    assert 'group="b",metric="selection_rate",sensitive_feature="g",window="current"} 0.5' in fresh
+    assert "fairaudit_rows_received_total 4.0" in fresh
+
+
+def test_go_float_matches_prometheus_client():
+    from prometheus_client.utils import floatToGoString
+
+    from fairaudit.monitor._prometheus import _go_float, _values_text
+
+    values = [0.0, -0.0, 0.1, 1 / 3, 1.0, 2.5e-300, 123456.0, 1234567.0, 1e6, 1e21, 5e-324]
+    values += [float("nan"), float("inf"), float("-inf"), -1234567.0, 999999.9999999999]
+    assert [_go_float(v) for v in values] == [floatToGoString(v) for v in values]
+    assert _values_text(values) == [floatToGoString(v) for v in values]
+
+
+def test_exporter_speaks_gzip_and_refuses_other_paths(tmp_path):
+    with FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"], min_group_size=1) as mon:
+        mon.update([1, 0], {"g": ["a", "b"]})
+        server = serve(mon, port=0)
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            request = urllib.request.Request(f"{base}/metrics", headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.headers["Content-Encoding"] == "gzip"
+                assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+                body = gzip.decompress(response.read())
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(f"{base}/nothing", timeout=10)
+            assert info.value.code == 404
+            info.value.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert body == mon.collector().exposition()
+
+
+def test_exporter_answers_500_when_the_store_cannot_be_read(tmp_path, caplog):
+    mon = FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"], min_group_size=1)
+    mon.update([1, 0], {"g": ["a", "b"]})
+    server = serve(mon, port=0)
+    try:
+        mon.close()  # the exporter's monitor can no longer read its store
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/metrics")
+        assert info.value.code == 500
+        info.value.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "the scrape failed" in caplog.text
 
 
 # -- a real Prometheus server ------------------------------------------------------------------
