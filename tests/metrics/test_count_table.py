@@ -235,7 +235,9 @@ def test_pos_label_left_out_is_a_sentinel_not_one() -> None:
     assert table.pos_label == "b"
     # x: (a, a) TN, (b, b) TP, (c, b) FP; y: (a, a) TN, (b, c) FN, (c, c) TN
     assert table.cell_n.tolist() == [[1, 1, 0, 1], [2, 0, 1, 0]]
-    assert count_table([0, 1, 2], [0, 1, 1], sensitive_features=list("aab"), pos_label=1).n_rows == 3
+    assert (
+        count_table([0, 1, 2], [0, 1, 1], sensitive_features=list("aab"), pos_label=1).n_rows == 3
+    )
     one = count_table([0, 1, 1], [0, 1, 0], sensitive_features=list("aab"))
     assert one.pos_label == 1
     gm = fa.group_metrics(
