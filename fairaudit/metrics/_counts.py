@@ -137,7 +137,8 @@ class CountTable:
     (true class, predicted class), and (G, 5) weighted sums for regression
     (W, sum w*yhat, sum w*(yhat - y), sum w*|yhat - y|, sum w*(yhat - y)^2).
     ``cell_n`` holds the same cells without weights (regression: (G, 1) row counts) and
-    ``cell_w2`` the sums of squared weights (only when weighted).
+    ``cell_w2`` the sums of squared weights (only when weighted). ``source`` says where the
+    rows came from (see :func:`fairaudit.metrics.count_table`).
 
     Examples
     --------

@@ -156,7 +156,11 @@ def group_metrics(
         float with non-integer values (or, with ``metrics=None``, more than two distinct
         values); multiclass when ``pos_label=None``; binary otherwise.
     fingerprint : bool, default False
-        Record SHA-256 digests of the inputs in ``provenance["fingerprints"]``.
+        Record digests of the inputs in ``provenance["fingerprints"]``: SHA-256 of each input
+        in row order for arrays and in-memory tables; with ``data`` scanned by DuckDB or
+        Spark, order-independent sums of per-row MD5 digests computed in the engine (see
+        :func:`fairaudit.metrics.count_table`). ``provenance["sources"]`` says where the rows
+        of a ``data`` source or a count table came from (files, rows).
     random_state : int, numpy.random.Generator or None
         Seed of the bootstrap.
     data : optional

@@ -239,11 +239,13 @@ def test_cli_engine_spark_multiclass_regression_missing_groups(spark, tmp_path):
     df = make_frame(400)
     df["kc"] = df["k"].map({"u": 0, "v": 1, "w": 2})
     df["kpc"] = df["kp"].map({"u": 0, "v": 1, "w": 2})
+    df["kcf"], df["kpcf"] = df["kc"].astype(float), df["kpc"].astype(float)  # "1.0": DOUBLE
     df["g"] = df["s"].where(df.index % 7 != 0, "")  # empty fields: missing groups
     df.to_csv(tmp_path / "d.csv", index=False)
     base = ["audit", str(tmp_path / "d.csv"), "--format", "json", "--quiet", "--n-boot", "20"]
     runs = [
         ["--target", "kc", "--prediction", "kpc", "--sensitive", "s", "--task", "multiclass"],
+        ["--target", "kcf", "--prediction", "kpcf", "--sensitive", "s", "--task", "multiclass"],
         ["--target", "yr", "--prediction", "pr", "--sensitive", "s", "r",
          "--task", "regression", "--sample-weight", "w"],
         ["--target", "y", "--prediction", "p", "--sensitive", "g", "--missing-groups",

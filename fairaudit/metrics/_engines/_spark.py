@@ -406,6 +406,11 @@ def _typed_csv_columns(df: Any, F: Any, names: list[str], numbers_only: list[str
         v = F.col(c)
         if kind == "boolean":
             ok = F.lower(F.trim(v)).isin("true", "false")
+        elif kind == "bigint":  # digits only, as DuckDB's reader: "1.0" is a DOUBLE
+            ok = (
+                v.rlike(r"^\s*[+-]?[0-9]+\s*$")
+                & F.expr(f"try_cast(`{c.replace('`', '``')}` AS bigint)").isNotNull()
+            )
         else:
             ok = F.expr(f"try_cast(`{c.replace('`', '``')}` AS {kind})").isNotNull()
         return F.sum(F.when(v.isNotNull() & ~ok, 1).otherwise(0))
