@@ -427,3 +427,19 @@ def test_audit_on_files_records_its_source(files):
     assert src["kind"] == "files"
     assert src["n_files"] == 3
     assert src["rows"] == len(df)
+
+
+def test_report_says_where_the_rows_came_from(files):
+    import json
+
+    root, _ = files
+    gm = fa.group_metrics(
+        "y", "p", sensitive_features="s", data=f"{root}/parts/*.parquet", fingerprint=True
+    )
+    payload = json.loads(fa.Report(plots=False).add(gm).to_json())
+    (result,) = payload["provenance"]["results"]
+    (src,) = result["provenance"]["sources"]
+    assert src["n_files"] == 3
+    assert src["rows"] == 3000
+    assert result["provenance"]["fingerprints"]["rows"] == 3000
+    assert "sources" in fa.Report(plots=False).add(gm).to_html()
