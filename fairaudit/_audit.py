@@ -317,10 +317,10 @@ def _audit_data(
         raise DataError("data has no rows.")
     from dataclasses import replace
 
-    from fairaudit.metrics._engines._duckdb import _source_entry
+    from fairaudit.metrics._engines._duckdb import source_entry
 
     is_files = source_kind(data) == "files"
-    total = replace(total, source=(_source_entry(data, is_files, total.n_rows),))
+    total = replace(total, source=(source_entry(data, is_files, total.n_rows),))
     gm = group_metrics(
         total,
         metrics=kwargs["metrics"],

@@ -38,7 +38,7 @@ from fairaudit.metrics._engines._finalize import (
     values_of,
 )
 
-__all__ = ["duckdb_table", "file_relation", "open_source"]
+__all__ = ["duckdb_table", "file_relation", "open_source", "source_entry"]
 
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)?\s*$", re.IGNORECASE)
 _PARQUET = (".parquet", ".pq", ".parq")
@@ -433,7 +433,7 @@ def duckdb_table(
             metrics=metrics, missing_groups=missing_groups, progress=progress,
             regression_n_boot=regression_n_boot, labels=labels,
         )  # fmt: skip
-        entry = _source_entry(data, files, table.n_rows)
+        entry = source_entry(data, files, table.n_rows)
         if fingerprint:
             from fairaudit.metrics._engines._fingerprint import (
                 duckdb_fingerprint_sql,
@@ -447,7 +447,7 @@ def duckdb_table(
         return replace(table, source=(entry,))
 
 
-def _source_entry(data: Any, files: bool, rows: int) -> dict[str, Any]:
+def source_entry(data: Any, files: bool, rows: int) -> dict[str, Any]:
     """Where the rows came from, JSON-safe: the files (at most 100 listed) or the query."""
     entry: dict[str, Any] = {"engine": "duckdb"}
     if files:
