@@ -395,6 +395,7 @@ def _count(args: argparse.Namespace) -> Any:
             memory_limit=args.memory_limit,
             threads=args.threads,
             progress=False if args.quiet else None,
+            n_boot=args.n_boot,
         )
     except (SourceError, FileNotFoundError) as exc:
         raise _UsageError(f"DATA: {exc}") from None
