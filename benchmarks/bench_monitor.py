@@ -4,15 +4,21 @@
    intersectional groups, one timestamp per batch; then per-row timestamps over 24 hourly
    windows), against the floor: ``pd.factorize`` of the columns plus one ``np.bincount`` (the
    counting alone, nothing durable). Also 1e5 predictions with ids (each id is stored for late
-   labels), the expensive path.
+   labels), the expensive path. And 1e6 labelled predictions with scores (``y_score`` floats
+   rounded by the monitor's ``score_decimals=3``: at most 1,001 scores, so ~2e4 score atoms
+   per window), against its floor: the same factorize + bincount plus ``np.round``,
+   ``pd.factorize`` of the scores and one ``np.bincount`` over (group, score, label).
 2. A scrape with 1,000 groups: an HTTP GET of ``fairaudit.monitor.serve`` (what Prometheus
    does), ``collector.exposition()`` (the text it sends) and ``generate_latest`` of a
    ``prometheus_client`` registry holding ``monitor.collector()``; cold (the store changed since
    the last scrape, so the counts are re-read and every gauge recomputed) and warm (cached),
    against the usual instrumentation: a ``prometheus_client.Gauge`` with the same 3,000
    labelled children (value, lower, upper), set beforehand, then ``generate_latest``.
+3. The same cold scrape with score metrics (labelled predictions given with scores): the
+   atoms of the current and the previous window are read from the store, so its cost grows
+   with their number (groups x distinct rounded scores x 2).
 
-Run: .venv/bin/python benchmarks/bench_monitor.py [--repeats 5]
+Run: .venv/bin/python benchmarks/bench_monitor.py [--repeats 5] [--update-only | --scrape-only]
 """
 
 from __future__ import annotations
@@ -94,6 +100,36 @@ def bench_update(folder: Path, repeats: int) -> None:
     print(f"  1e5 predictions with ids   {t_ids:.3f} s  ({n_ids / t_ids:,.0f} rows/s)")
     mon.close()
 
+    score = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0.0, 1.0)
+    scored = FairnessMonitor(
+        folder / "scores.db", sensitive_features=["sex", "race"], window="1h", score_decimals=3
+    )
+
+    def update_with_scores() -> None:
+        scored.update(
+            pred, {"sex": sex, "race": race}, y_true=y, y_score=score, timestamps=1_767_225_600
+        )
+
+    def floor_scores() -> None:
+        a, ua = pd.factorize(sex)
+        b, ub = pd.factorize(race)
+        group = a * len(ub) + b
+        np.bincount(group * 6 + 2 * y + pred, minlength=len(ua) * len(ub) * 6)
+        s_code, s_values = pd.factorize(np.round(score, 3))
+        key = (group * len(s_values) + s_code) * 2 + y
+        np.bincount(key, minlength=len(ua) * len(ub) * len(s_values) * 2)
+
+    t_sc = best(update_with_scores, repeats)
+    c_sc = CPU[-1]
+    t_fs = best(floor_scores, repeats)
+    c_fs = CPU[-1]
+    atoms = scored.count_table().scores
+    n_atoms = 0 if atoms is None else atoms.group.size
+    print(f"update of 1e6 labelled predictions with scores (score_decimals=3, {n_atoms} atoms):")
+    print(f"  with y_score               {t_sc:.3f} s; {c_sc:.3f} s  ({c_sc / c_fs:.1f}x)")
+    print(f"  floor (+ round, factorize, bincount) {t_fs:.3f} s; {c_fs:.3f} s")
+    scored.close()
+
 
 def bench_scrape(folder: Path, repeats: int) -> None:
     rng = np.random.default_rng(1)
@@ -173,15 +209,65 @@ def bench_scrape(folder: Path, repeats: int) -> None:
     mon.close()
 
 
+def bench_scrape_scores(folder: Path, repeats: int) -> None:
+    """Cold ``exposition()`` with and without score metrics (store changed before each)."""
+    rng = np.random.default_rng(2)
+    n = 200_000
+    print("scrape (exposition(), store changed) with score metrics, 2 windows of 200,000 rows:")
+    for n_groups, decimals in ((2, 3), (20, 2), (20, 3), (1000, 2)):
+        groups = np.array([f"group-{i:04d}" for i in range(n_groups)], dtype=object)
+        g = groups[rng.integers(0, n_groups, n)]
+        y = rng.integers(0, 2, n)
+        s = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0.0, 1.0)
+        pred = (s > 0.5).astype(int)
+        for with_scores in (False, True):
+            mon = FairnessMonitor(
+                folder / f"scores-{n_groups}-{decimals}-{with_scores}.db",
+                sensitive_features=["g"],
+                min_group_size=1,
+                score_decimals=decimals,
+            )
+            extra: dict = {"y_score": s} if with_scores else {}
+            for t in (1_767_225_600, 1_767_225_600 + 3600):
+                mon.update(pred, {"g": g}, y_true=y, timestamps=t, **extra)
+            collector = mon.collector()
+            walls, cpus = [], []
+            for i in range(repeats):
+                one: dict = {"y_score": [0.5]} if with_scores else {}
+                mon.update(
+                    [1],
+                    {"g": [groups[i % n_groups]]},
+                    y_true=[1],
+                    timestamps=1_767_225_600 + 3600,
+                    **one,
+                )
+                start, cpu = time.perf_counter(), time.process_time()
+                text = collector.exposition()
+                walls.append(time.perf_counter() - start)
+                cpus.append(time.process_time() - cpu)
+            lines = text.count(b"\n")
+            table = mon.count_table(1_767_225_600 + 3600)
+            atoms = 0 if table.scores is None else table.scores.group.size
+            print(
+                f"  {n_groups:5d} groups, {decimals} decimals, "
+                f"{'scores   ' if with_scores else 'no scores'}: {min(walls) * 1e3:7.1f} ms; "
+                f"{min(cpus) * 1e3:7.1f} ms CPU ({lines} lines, {atoms} atoms)"
+            )
+            mon.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--scrape-only", action="store_true", help="skip the update benchmark")
+    parser.add_argument("--update-only", action="store_true", help="skip the scrape benchmark")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if not args.scrape_only:
             bench_update(Path(folder), args.repeats)
-        bench_scrape(Path(folder), args.repeats)
+        if not args.update_only:
+            bench_scrape(Path(folder), args.repeats)
+            bench_scrape_scores(Path(folder), args.repeats)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ The model is a scikit-learn pipeline trained at start-up on the shipped Adult tr
 has something to find. The app is built by :func:`create_app`, so that it can be extended
 or served by any ASGI server. With ``--monitor-store`` (or ``create_app(monitor=...)``), every
 prediction served on ``/predict`` is recorded into a :class:`fairaudit.monitor.FairnessMonitor`
-by sex and race (one line: :func:`fairaudit.monitor.fastapi.record_predictions`); serve its
-gauges to Prometheus with ``fairaudit monitor serve --store monitor.db``.
+by sex and race (one line: :func:`fairaudit.monitor.fastapi.record_predictions`), decision and
+score (rounded to 3 decimals in a new store), so that ROC AUC, Brier score and calibration per
+group follow once labels arrive (``fairaudit monitor ingest LABELS.csv --target y --id id``);
+serve its gauges to Prometheus with ``fairaudit monitor serve --store monitor.db``.
 """
 
 from __future__ import annotations
@@ -194,7 +196,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.monitor_store is not None:
         from fairaudit.monitor import FairnessMonitor
 
-        monitor = FairnessMonitor(args.monitor_store, sensitive_features=["sex", "race"])
+        if args.monitor_store.is_file():  # an existing store keeps its settings
+            monitor = FairnessMonitor(args.monitor_store)
+        else:
+            monitor = FairnessMonitor(
+                args.monitor_store, sensitive_features=["sex", "race"], score_decimals=3
+            )
     app = create_app(model, monitor=monitor)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

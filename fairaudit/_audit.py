@@ -97,9 +97,13 @@ min_group_size, missing_groups, random_state
         With ``data``, ``y_true``, ``sensitive_features`` and ``sample_weight`` are column
         names and the model sees the ``features`` columns: a pandas, polars or pyarrow table,
         or a path, glob or list of Parquet/CSV files, a DuckDB relation or ``(connection,
-        query)``. Files and relations are read ``batch_size`` rows at a time; each batch is
-        predicted and counted, and the count tables add up (memory stays bounded by a batch;
-        fingerprints are not recorded then).
+        query)``, or a Spark DataFrame. Files and relations are read ``batch_size`` rows at
+        a time; each batch is predicted and counted, and the count tables add up (memory
+        stays bounded by a batch; fingerprints are not recorded then). A Spark DataFrame is
+        predicted on the executors (``mapInPandas``; the model is pickled with cloudpickle)
+        and counted by Spark; only the counts reach the driver, and the fingerprints are
+        computed by Spark, independent of row order (see ``docs/scale.md``).
+        ``provenance["sources"]`` says where the rows came from.
     features : list of str, optional
         The model's input columns (default: every column but ``y_true`` and
         ``sample_weight``).
@@ -145,7 +149,7 @@ min_group_size, missing_groups, random_state
     if data is not None:
         return _audit_data(
             model, X, y_true, data=data, features=features, sensitive_features=sensitive_features,
-            metrics=metrics, sample_weight=sample_weight, pos_label=pos_label,
+            task=task, metrics=metrics, sample_weight=sample_weight, pos_label=pos_label,
             use_scores=use_scores, response_method=response_method, n_boot=n_boot,
             confidence=confidence, ci_method=ci_method, reference_group=reference_group,
             min_group_size=min_group_size, missing_groups=missing_groups,
@@ -228,6 +232,7 @@ def _audit_data(
     batch_size: int,
     memory_limit: str | None,
     threads: int | None,
+    task: Literal["binary", "multiclass", "regression"] | None,
     **kwargs: Any,
 ) -> GroupMetrics:
     """``audit(data=...)``: column names; in memory as usual, files and relations by batch."""
@@ -243,10 +248,7 @@ def _audit_data(
         raise TypeError("features must be a list of column names.")
     kind = source_kind(data)
     if kind == "spark":
-        raise DataError(
-            "audit(data=<Spark DataFrame>) would collect rows to the driver to predict; "
-            "predict on the cluster, then call group_metrics(data=...) on the predictions."
-        )
+        return _audit_spark(model, data, names, features=features, task=task, **kwargs)
     if kind == "frame":
         frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
         available = frame_columns(data)
@@ -275,12 +277,15 @@ def _audit_data(
             frame[names.y_true],
             sensitive_features=frame[names.sensitive],
             sample_weight=None if names.sample_weight is None else frame[names.sample_weight],
+            task=task,
             **kwargs,
         )
     from fairaudit.metrics import CountTable, count_table
     from fairaudit.metrics._scan import iter_batches
 
-    wrapped = wrap(model, response_method=kwargs["response_method"], pos_label=kwargs["pos_label"])
+    wrapped = wrap(
+        model, response_method=kwargs["response_method"], pos_label=kwargs["pos_label"], task=task
+    )
     total: CountTable | None = None
     for batch in iter_batches(
         data,
@@ -292,9 +297,9 @@ def _audit_data(
         X_batch = batch[features]
         y_pred = wrapped.predict(X_batch)
         # "not given" resolved as in memory: the model's positive class, regression, ...
-        task, pos_label = _resolve_target(wrapped, kwargs["pos_label"], None, y_pred)
+        resolved, pos_label = _resolve_target(wrapped, kwargs["pos_label"], task, y_pred)
         y_score = None
-        if kwargs["use_scores"] and task == "binary" and wrapped.output_kind == "score":
+        if kwargs["use_scores"] and resolved == "binary" and wrapped.output_kind == "score":
             y_score = wrapped.predict_score(X_batch)
         table = count_table(
             batch[names.y_true],
@@ -303,13 +308,19 @@ def _audit_data(
             y_score=y_score,
             sample_weight=None if names.sample_weight is None else batch[names.sample_weight],
             pos_label=pos_label,
-            task=task,
+            task=resolved,
             metrics=kwargs["metrics"],
             missing_groups=kwargs["missing_groups"],
         )
         total = table if total is None else total + table
     if total is None:
         raise DataError("data has no rows.")
+    from dataclasses import replace
+
+    from fairaudit.metrics._engines._duckdb import source_entry
+
+    is_files = source_kind(data) == "files"
+    total = replace(total, source=(source_entry(data, is_files, total.n_rows),))
     gm = group_metrics(
         total,
         metrics=kwargs["metrics"],
@@ -321,6 +332,94 @@ def _audit_data(
         random_state=kwargs["random_state"],
     )
     gm.provenance["model"] = wrapped.describe()
+    return gm
+
+
+def _audit_spark(
+    model: Any,
+    df: Any,
+    names: Any,
+    *,
+    features: list[str] | None,
+    task: Literal["binary", "multiclass", "regression"] | None,
+    **kwargs: Any,
+) -> GroupMetrics:
+    """``audit(data=<Spark DataFrame>)``: predict on the executors, count with Spark.
+
+    The model is pickled (cloudpickle) into a ``mapInPandas`` function that adds the
+    prediction and score columns; the Spark engine then aggregates them. Only a probe of 100
+    rows of the feature columns reaches the driver, to learn the type of the predictions
+    and the task (as the in-memory audit resolves it); the predicted rows are persisted on
+    the executors while the engine's jobs read them, so the model runs once per row.
+    """
+    from fairaudit.metrics._engines._columns import Columns, check_columns
+    from fairaudit.metrics._engines._spark import (
+        predict_on_executors,
+        probe_rows,
+        spark_table,
+        spark_type,
+    )
+    from fairaudit.models import wrap
+
+    available = list(df.columns)
+    if features is None:
+        features = [c for c in available if c not in (names.y_true, names.sample_weight)]
+    needed = Columns(names.y_true, names.y_true, names.sensitive, None, names.sample_weight)
+    check_columns(needed, available, "the Spark DataFrame")
+    absent = [c for c in features if c not in available]
+    if absent:
+        raise DataError(f"features: no column {absent[0]!r} in the Spark DataFrame.")
+    wrapped = wrap(
+        model, response_method=kwargs["response_method"], pos_label=kwargs["pos_label"], task=task
+    )
+    probe = probe_rows(df, features)
+    if len(probe) == 0:
+        raise DataError("data has no rows.")
+    y_probe = np.asarray(wrapped.predict(probe))
+    resolved, pos_label = _resolve_target(wrapped, kwargs["pos_label"], task, y_probe)
+    with_scores = bool(
+        kwargs["use_scores"] and wrapped.task == "binary" and wrapped.output_kind == "score"
+    )
+
+    def predict(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        if with_scores:
+            y_pred, y_score = wrapped.predict_and_score(X)
+            return y_pred, y_score
+        return wrapped.predict(X), None
+
+    keep = list(dict.fromkeys([names.y_true, *names.sensitive]))
+    if names.sample_weight is not None:
+        keep.append(names.sample_weight)
+    predicted, pred_col, score_col = predict_on_executors(
+        df, predict, features, keep, prediction_type=spark_type(y_probe), with_scores=with_scores
+    )
+    columns = Columns(names.y_true, pred_col, names.sensitive, score_col, names.sample_weight)
+    columns.display = {"y_pred": "the model's predictions", "y_score": "the model's scores"}
+    n_boot, ci_method = kwargs["n_boot"], kwargs["ci_method"]
+    bootstrap = ci_method == "bootstrap" or (ci_method is None and n_boot > 0)
+    predicted = predicted.persist()
+    try:
+        table = spark_table(
+            predicted, columns, pos_label=pos_label, task=resolved, metrics=kwargs["metrics"],
+            missing_groups=kwargs["missing_groups"],
+            regression_n_boot=n_boot if bootstrap else 0, fingerprint=kwargs["fingerprint"],
+            source={"features": list(features)},
+        )  # fmt: skip
+    finally:
+        predicted.unpersist()
+    gm = group_metrics(
+        table,
+        metrics=kwargs["metrics"],
+        n_boot=n_boot,
+        confidence=kwargs["confidence"],
+        ci_method=ci_method,
+        reference_group=kwargs["reference_group"],
+        min_group_size=kwargs["min_group_size"],
+        random_state=kwargs["random_state"],
+    )
+    gm.provenance["model"] = wrapped.describe()
+    if kwargs["fingerprint"]:
+        gm.provenance["fingerprints"] = dict(table.source[0]["fingerprints"])
     return gm
 
 

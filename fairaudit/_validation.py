@@ -20,6 +20,7 @@ __all__ = [
     "MAX_N_BOOT",
     "MAX_N_PERMUTATIONS",
     "MAX_RANDOM_STATE",
+    "NOT_GIVEN",
     "align_on_index",
     "as_1d",
     "as_frame",
@@ -39,7 +40,51 @@ __all__ = [
     "check_scalar",
     "find_missing",
     "format_values",
+    "resolve_pos_label",
 ]
+
+
+class _NotGiven:
+    """The default of an argument that was left out, told apart from every value passed.
+
+    ``group_metrics(..., pos_label=<not given>)`` means 1, with more than two labels refused;
+    a ``pos_label`` that is passed (1 included) picks that class against the rest. One
+    instance, :data:`NOT_GIVEN`; it survives pickling (Spark ships it to executors).
+    """
+
+    _instance: _NotGiven | None = None
+
+    def __new__(cls) -> _NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_NotGiven, ())
+
+
+#: The default of ``pos_label`` where leaving it out differs from passing 1 (see
+#: :func:`resolve_pos_label`).
+NOT_GIVEN: Any = _NotGiven()
+
+
+def resolve_pos_label(pos_label: Any) -> tuple[Any, bool]:
+    """Return ``(pos_label, one_vs_rest)``: 1 and False when not given, else the value and True.
+
+    Examples
+    --------
+    >>> resolve_pos_label(NOT_GIVEN)
+    (1, False)
+    >>> resolve_pos_label("yes")
+    ('yes', True)
+    """
+    if pos_label is NOT_GIVEN:
+        return 1, False
+    return pos_label, True
+
 
 #: The most bootstrap replicates (or permutations) any function accepts. The Monte Carlo error
 #: of a 95% percentile bound is already below 0.1% of the interval's width at 10,000

@@ -18,7 +18,8 @@
                    [--report PATH] [--json PATH]
     fairaudit validate-policy PATH
     fairaudit monitor serve --store FILE [--port 9464] [--policy PATH]
-    fairaudit monitor ingest FILE --store FILE --prediction COL [--sensitive COL ...] [...]
+    fairaudit monitor ingest FILE --store FILE --prediction COL [--sensitive COL ...]
+                             [--target COL] [--id COL] [--score COL] [...]
     fairaudit --version
 
 Exit status: 0 when every policy rule passed (or there is no policy), 1 when a rule failed or
@@ -417,6 +418,7 @@ def _count(args: argparse.Namespace) -> Any:
             memory_limit=args.memory_limit,
             threads=args.threads,
             progress=False if args.quiet else None,
+            n_boot=args.n_boot,
         )
     except (SourceError, FileNotFoundError) as exc:
         raise _UsageError(f"DATA: {exc}") from None

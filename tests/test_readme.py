@@ -68,3 +68,33 @@ def test_readme_cli_example_runs(tmp_path, monkeypatch):
     code = main(argv[1:])
     assert code == 1  # the example policy fails this model, as the README says
     assert (tmp_path / "build/audit.html").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_readme_production_example_runs(tmp_path, monkeypatch):
+    """The 'In production' block runs on what the main job writes, and its store serves."""
+    import importlib.util
+
+    from fairaudit.cli import _build_parser
+
+    root = README.parent
+    text = README.read_text()
+    code = re.search(r"## In production\n.*?```python\n(.*?)```", text, re.S)
+    assert code, "README.md lost its '## In production' Python example"
+    spec = importlib.util.spec_from_file_location(
+        "audit_adult", root / "docs/examples/audit_adult.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)
+    monkeypatch.chdir(tmp_path)
+    job.train_and_predict(Path("build"))
+    namespace: dict = {}
+    exec(compile(code.group(1), str(README), "exec"), namespace)
+    assert namespace["gm"].sensitive_feature_names == ("sex", "race")
+    assert (tmp_path / "build/monitor.db").is_file()
+    serve = re.search(r"```bash\n(\.venv/bin/fairaudit monitor serve [^\n]*)\n```", text)
+    assert serve, "README.md lost its monitor serve command"
+    args = _build_parser().parse_args(serve.group(1).split()[1:])
+    assert args.store == "build/monitor.db"

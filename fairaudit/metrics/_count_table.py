@@ -8,7 +8,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairaudit._validation import as_1d, check_consistent_length
+from fairaudit._provenance import sha256_array
+from fairaudit._validation import (
+    NOT_GIVEN,
+    align_on_index,
+    as_1d,
+    check_consistent_length,
+    resolve_pos_label,
+)
 from fairaudit._validation import check_sample_weight as _check_sample_weight
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._counts import (
@@ -20,6 +27,7 @@ from fairaudit.metrics._counts import (
     regression_sums,
 )
 from fairaudit.metrics._encode import (
+    GroupEncoding,
     as_values,
     binary_labels,
     encode_groups,
@@ -77,13 +85,34 @@ def numpy_table(
     sensitive_features: Any,
     y_score: Any = None,
     sample_weight: Any = None,
-    pos_label: Any = 1,
+    pos_label: Any = NOT_GIVEN,
     task: str = "auto",
     metrics: Any = None,
     missing_groups: Literal["error", "separate"] = "error",
     regression_n_boot: int = DEFAULT_REGRESSION_N_BOOT,
+    fingerprint: bool = False,
+    source: dict[str, Any] | None = None,
 ) -> CountTable:
-    """Count in-memory arrays into a table: one bincount over a combined code."""
+    """Count in-memory arrays into a table: one bincount over a combined code.
+
+    The one numpy pass of the library: :func:`fairaudit.group_metrics` and
+    :func:`fairaudit.metrics.count_table` both count through it. pandas inputs are paired on
+    their index labels (:func:`~fairaudit._validation.align_on_index`). ``pos_label`` left at
+    :data:`~fairaudit._validation.NOT_GIVEN` is 1 with more than two labels refused; a given
+    one is that class against the rest. With ``fingerprint``, the table's ``source`` holds
+    SHA-256 digests of the inputs (row order matters).
+    """
+    aligned = align_on_index(
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=sensitive_features,
+        y_score=y_score,
+        sample_weight=sample_weight,
+    )
+    y_true, y_pred = aligned["y_true"], aligned["y_pred"]
+    sensitive_features, y_score = aligned["sensitive_features"], aligned["y_score"]
+    sample_weight = aligned["sample_weight"]
+    pos_label, one_vs_rest = resolve_pos_label(pos_label)
     t_values = as_values(y_true, name="y_true")
     p_values = as_values(y_pred, name="y_pred")
     n = check_consistent_length(y_true=t_values, y_pred=p_values)
@@ -99,7 +128,7 @@ def numpy_table(
             score_s.dtype
         ):
             raise TypeError(f"y_score must be numeric, got dtype {score_s.dtype}.")
-        score = as_values(score_s, name="y_score").astype(np.float64)
+        score = as_values(score_s, name="y_score").astype(np.float64, copy=False)
     weight = _check_sample_weight(sample_weight, n)
     resolved = infer_task(t_values, p_values, metrics, pos_label, task)
     classes: list[Any] | None = None
@@ -120,8 +149,11 @@ def numpy_table(
     else:
         if pos_label is None:
             raise DataError("task='binary' needs a pos_label; pass the positive class.")
-        t_pos, p_pos = binary_labels(t_values, p_values, pos_label=pos_label)
+        t_pos, p_pos = binary_labels(
+            t_values, p_values, pos_label=pos_label, one_vs_rest=one_vs_rest
+        )
         cells, cell_n, w2 = binary_cells(codes, t_pos, p_pos, weight, g)
+    # drop the combinations of sensitive values that no row has
     rows = cell_n.reshape(g, -1).sum(axis=1)
     keep = np.flatnonzero(rows)
     lookup = np.full(g, -1, dtype=np.intp)
@@ -143,6 +175,9 @@ def numpy_table(
         assert t_pos is not None
         atoms = ScoreAtoms.from_rows(codes, score, t_pos, weight, g)
         atoms = replace(atoms, group=lookup[atoms.group])
+    entry: dict[str, Any] = {"kind": "arrays", **(source or {}), "rows": int(n)}
+    if fingerprint:
+        entry["fingerprints"] = _fingerprints(t_values, p_values, score, encoding, weight)
     return CountTable(
         task=resolved,
         index=index,
@@ -157,7 +192,31 @@ def numpy_table(
         weighted=weight is not None,
         reg_atoms=reg_atoms,
         pos_label=pos_label,
+        source=(entry,),
     )
+
+
+def _fingerprints(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    y_score: np.ndarray | None,
+    encoding: GroupEncoding,
+    weight: np.ndarray | None,
+) -> dict[str, Any]:
+    """SHA-256 digests of the inputs in row order (the sensitive values as encoded)."""
+    per_row = encoding.feature_codes_of(encoding.codes)
+    per_feature = {
+        name: sha256_array(np.asarray(encoding.feature_levels[j], dtype=object).take(per_row[:, j]))
+        for j, name in enumerate(encoding.feature_names)
+    }
+    return {
+        "algorithm": "sha256",
+        "y_true": sha256_array(y_true),
+        "y_pred": sha256_array(y_pred),
+        "y_score": None if y_score is None else sha256_array(y_score),
+        "sensitive_features": per_feature,
+        "sample_weight": None if weight is None else sha256_array(weight),
+    }
 
 
 def scores_in_unit_interval(table: CountTable) -> bool:

@@ -137,7 +137,8 @@ class CountTable:
     (true class, predicted class), and (G, 5) weighted sums for regression
     (W, sum w*yhat, sum w*(yhat - y), sum w*|yhat - y|, sum w*(yhat - y)^2).
     ``cell_n`` holds the same cells without weights (regression: (G, 1) row counts) and
-    ``cell_w2`` the sums of squared weights (only when weighted).
+    ``cell_w2`` the sums of squared weights (only when weighted). ``source`` says where the
+    rows came from (see :func:`fairaudit.metrics.count_table`).
 
     Examples
     --------
@@ -167,6 +168,9 @@ class CountTable:
     reg_atoms: dict[str, np.ndarray] | None = None
     # the positive label of a binary table (None for multiclass and regression)
     pos_label: Any = None
+    # where the rows came from: one JSON-safe dict per counted source (kind, rows, paths,
+    # fingerprints when asked); tables that add keep both lists
+    source: tuple[dict[str, Any], ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -533,7 +537,32 @@ def add_tables(a: CountTable, b: CountTable) -> CountTable:
         cell_w2=add(a.cell_w2, b.cell_w2),
         scores=scores,
         reg_atoms=reg_atoms,
+        source=_merge_sources(a.source, b.source),
     )
+
+
+def _merge_sources(
+    a: tuple[dict[str, Any], ...], b: tuple[dict[str, Any], ...]
+) -> tuple[dict[str, Any], ...]:
+    """Return both lists of sources, entries equal but for ``rows`` merged (rows summed).
+
+    Batches of arrays make one entry, so that the sum of many batches stays short.
+    """
+    out = [dict(entry) for entry in a]
+    for entry in b:
+        same = [
+            i
+            for i, have in enumerate(out)
+            if "fingerprints" not in have
+            and "fingerprints" not in entry
+            and {k: v for k, v in have.items() if k != "rows"}
+            == {k: v for k, v in entry.items() if k != "rows"}
+        ]
+        if same:
+            out[same[0]]["rows"] = int(out[same[0]].get("rows", 0)) + int(entry.get("rows", 0))
+        else:
+            out.append(dict(entry))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,6 +706,7 @@ def write_parquet(table: CountTable, path: Any) -> None:
         "classes": None if table.classes is None else [_encode_label(v) for v in table.classes],
         "pos_label": _encode_label(table.pos_label),
         "weighted": table.weighted,
+        "source": [dict(entry) for entry in table.source],
         "shapes": {k: list(a.shape) for k, a in arrays.items()},
         "dtypes": {k: a.dtype.str for k, a in arrays.items()},
     }
@@ -772,4 +802,5 @@ def read_parquet(path: Any) -> CountTable:
         weighted=bool(meta["weighted"]),
         reg_atoms=reg or None,
         pos_label=_decode_label(meta["pos_label"]),
+        source=tuple(meta.get("source", ())),
     )

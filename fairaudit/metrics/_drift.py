@@ -17,11 +17,17 @@ import pandas as pd
 from fairaudit._results import ResultMixin, get_axes, json_safe
 from fairaudit._validation import as_generator
 from fairaudit.exceptions import DataError
-from fairaudit.metrics._compute import rate_parts
-from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._compute import rate_parts, score_value
+from fairaudit.metrics._counts import CountTable, ScoreAtoms
 from fairaudit.metrics._registry import METRIC_REGISTRY
 from fairaudit.metrics._result import GroupMetrics
-from fairaudit.metrics._uncertainty import benjamini_hochberg
+from fairaudit.metrics._score_drift import score_test
+from fairaudit.metrics._uncertainty import (
+    _SCORE_BOOT_BUDGET,
+    _coarsen,
+    _resample_atoms,
+    benjamini_hochberg,
+)
 
 __all__ = ["DriftResult", "drift"]
 
@@ -66,11 +72,13 @@ class DriftResult(ResultMixin):
         One row per (metric, sensitive_feature, group); columns ``metric``,
         ``sensitive_feature``, ``group`` (the group's label, text), ``value_a``, ``value_b``
         (the metric in each table, NaN when the group has no trials there), ``change``
-        (``value_b - value_a``), ``n_a``, ``n_b`` (trials: the metric's denominator),
-        ``statistic`` (z, or the odds ratio for Fisher's test), ``p_value`` (two-sided test of
-        equal proportions), ``p_value_adjusted`` (Benjamini-Hochberg over all rows),
-        ``test`` (``"z"``, ``"fisher_exact"``, or ``"none"`` when a table has no trials) and
-        ``flagged`` (adjusted p-value under ``alpha``).
+        (``value_b - value_a``), ``n_a``, ``n_b`` (trials: the metric's denominator; for
+        score metrics the labelled rows with a score), ``statistic`` (z, the odds ratio for
+        Fisher's test, or Welch's t), ``p_value`` (two-sided test of equal proportions, or of
+        equal ROC AUC or Brier score), ``p_value_adjusted`` (Benjamini-Hochberg over all
+        rows), ``test`` (``"z"``, ``"fisher_exact"``, ``"delong"``, ``"welch"``, or
+        ``"none"`` when a table has no trials or the metric no test) and ``flagged``
+        (adjusted p-value under ``alpha``).
     disparities : pandas.DataFrame
         One row per (metric, sensitive_feature, kind) with ``kind`` ``"difference"``
         (max - min over groups) or ``"ratio"`` (min / max); columns ``value_a``, ``value_b``,
@@ -303,6 +311,87 @@ def _resample(table: CountTable, n_boot: int, rng: np.random.Generator) -> np.nd
     return out
 
 
+def _unit_scores(table: CountTable) -> bool:
+    s = None if table.scores is None else table.scores.score
+    return s is None or s.size == 0 or bool(s.min() >= 0.0 and s.max() <= 1.0)
+
+
+def _feature_atoms(table: CountTable, j: int, labels: list[str]) -> ScoreAtoms:
+    """Pool the table's score atoms to the levels of feature j, numbered as ``labels``."""
+    assert table.scores is not None
+    where = {v: i for i, v in enumerate(labels)}
+    to_label = np.array([where[str(v)] for v in table.feature_levels[j]], dtype=np.intp)
+    return table.scores.regroup(to_label[table.feature_codes[:, j]], len(labels))
+
+
+def _score_block(
+    a: CountTable,
+    b: CountTable,
+    j: int,
+    labels: list[str],
+    metric: str,
+    n_boot: int,
+    rng: np.random.Generator,
+    q: float,
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Rows of one score metric for feature j, and its two disparity rows."""
+    n_levels = len(labels)
+    atoms_a, atoms_b = _feature_atoms(a, j, labels), _feature_atoms(b, j, labels)
+    va = score_value(atoms_a, metric, n_levels)
+    vb = score_value(atoms_b, metric, n_levels)
+    n_a, n_b, stat, p, test = score_test(metric, atoms_a, atoms_b, n_levels)
+    if a.weighted or b.weighted:  # the tests count rows; weighted atoms get no p-value
+        stat[:], p[:], test[:] = np.nan, np.nan, "none"
+    block = pd.DataFrame(
+        {
+            "metric": metric,
+            "group": pd.Series(labels, dtype=object),
+            "value_a": va,
+            "value_b": vb,
+            "change": vb - va,
+            "n_a": n_a,
+            "n_b": n_b,
+            "statistic": stat,
+            "p_value": p,
+            "test": test,
+        }
+    )
+    da, ra = _disparity(va)
+    db, rb = _disparity(vb)
+    lows: dict[str, float] = {"difference": np.nan, "ratio": np.nan}
+    highs = dict(lows)
+    if n_boot > 0 and atoms_a.group.size and atoms_b.group.size:
+        reps = []
+        for atoms in (atoms_a, atoms_b):
+            if 2 * atoms.group.size * n_boot > _SCORE_BOOT_BUDGET:
+                exact = score_value(atoms, metric, n_levels)
+                atoms = _coarsen(atoms, n_levels, n_boot)
+                shift = exact - score_value(atoms, metric, n_levels)
+            else:
+                shift = np.zeros(n_levels)
+            pos_w, neg_w = _resample_atoms(atoms, n_boot, rng, stratify=True)
+            reps.append(score_value(atoms, metric, n_levels, pos_w, neg_w) + shift)
+        rda, rra = _disparity(reps[0])
+        rdb, rrb = _disparity(reps[1])
+        for kind, change in (("difference", rdb - rda), ("ratio", rrb - rra)):
+            finite = change[np.isfinite(change)]
+            if finite.size:
+                lows[kind] = float(np.quantile(finite, q))
+                highs[kind] = float(np.quantile(finite, 1 - q))
+    disp = [
+        {
+            "kind": kind,
+            "value_a": float(x_a),
+            "value_b": float(x_b),
+            "change": float(x_b - x_a),
+            "change_lower": lows[kind],
+            "change_upper": highs[kind],
+        }
+        for kind, x_a, x_b in (("difference", da, db), ("ratio", ra, rb))
+    ]
+    return block, disp
+
+
 def drift(
     table_a: Any,
     table_b: Any,
@@ -321,8 +410,10 @@ def drift(
         Binary count tables over the same sensitive features: A before (or the reference),
         B after. A GroupMetrics stands for the table it was computed from.
     metrics : list of str, optional
-        Rate metrics to compare. Default: selection rate, plus true and false positive rates
-        when both tables hold positive and negative outcomes.
+        Rate metrics and score metrics (``roc_auc``, ``brier_score``, ``calibration_error``;
+        both tables counted with ``y_score``) to compare. Default: selection rate, plus true
+        and false positive rates when both tables hold positive and negative outcomes, plus
+        ``roc_auc`` (and ``brier_score`` for scores in [0, 1]) when both hold score atoms.
     n_boot : int, default 1000
         Bootstrap replicates for the intervals of the disparity changes; 0 skips them.
     confidence : float, default 0.95
@@ -349,6 +440,17 @@ def drift(
     The intervals of disparity changes resample each table's groups independently from
     multinomials with the observed cell shares (the row bootstrap, stratified by group) and
     take percentiles of the change. Weighted tables use Kish effective sizes in the tests.
+
+    Score metrics come from the score atoms pooled to each feature's groups. ROC AUC is
+    tested with DeLong's variance of each table's AUC (from the placement values of its
+    positives and negatives) and a z-test of the difference, the two variances added since
+    the tables share no rows (``test="delong"``; needs five positives and five negatives in
+    both tables). The Brier score is the mean of the per-row ``(s - y)^2``, whose mean and
+    variance the atoms give exactly: Welch's t-test (``test="welch"``; needs 20 scored rows
+    in both tables). Smaller groups get no p-value (``test="none"``). The calibration error
+    has no test (``p_value`` NaN, ``test="none"``), nor does any score metric of a weighted
+    table. ``n_a``, ``n_b`` are then the labelled rows with a score. Their disparity
+    intervals resample the atoms within each group (multinomial, as the rates' cells).
 
     Examples
     --------
@@ -384,16 +486,38 @@ def drift(
     rng = as_generator(random_state)
     cells_a = a.cells.reshape(-1, 4).astype(np.float64)
     cells_b = b.cells.reshape(-1, 4).astype(np.float64)
+    scored = all(t.scores is not None and t.scores.group.size > 0 for t in (a, b))
     if metrics is None:
         # label metrics only when both tables have outcomes of both kinds
         labelled = all((c[:, 2:].sum() > 0 and c[:, :2].sum() > 0) for c in (cells_a, cells_b))
         names = list(_DEFAULT_METRICS if labelled else _DEFAULT_METRICS[:1])
+        if scored:  # the score metrics with a test
+            names += ["roc_auc"]
+            if all(_unit_scores(t) for t in (a, b)):
+                names += ["brier_score"]
     else:
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         for m in names:
-            if m not in METRIC_REGISTRY or not METRIC_REGISTRY[m].is_rate:
+            d = METRIC_REGISTRY.get(m)
+            if d is not None and d.task == "score":
+                for name, t in (("table_a", a), ("table_b", b)):
+                    if t.scores is None:
+                        raise DataError(
+                            f"metric {m!r} needs score atoms, but {name} was counted without "
+                            "y_score; count both tables with y_score."
+                        )
+                    if m != "roc_auc" and t.scores.group.size and not _unit_scores(t):
+                        raise DataError(
+                            f"metric {m!r} needs scores in [0, 1], but {name} has others; "
+                            "ask for roc_auc only."
+                        )
+                continue
+            if d is None or not d.is_rate:
                 rates = sorted(k for k, v in METRIC_REGISTRY.items() if v.is_rate)
-                raise ValueError(f"metrics: {m!r} is not a rate metric; use one of {rates}.")
+                raise ValueError(
+                    f"metrics: {m!r} is not a rate or score metric; use one of "
+                    f"{[*rates, 'roc_auc', 'brier_score', 'calibration_error']}."
+                )
     reps_a = reps_b = None
     if n_boot > 0:
         reps_a = _resample(a, int(n_boot), rng)
@@ -424,6 +548,12 @@ def drift(
             boot_a = aligned(_marginal(a, j, reps_a)[1], pos_a)
             boot_b = aligned(_marginal(b, j, reps_b)[1], pos_b)
         for m in names:
+            if METRIC_REGISTRY[m].task == "score":
+                block, disp = _score_block(a, b, j, labels, m, n_boot, rng, q)
+                block.insert(1, "sensitive_feature", feature)
+                group_blocks.append(block)
+                disp_rows += [{"metric": m, "sensitive_feature": feature, **r} for r in disp]
+                continue
             xa, na = rate_parts(al_a, m)
             xb, nb = rate_parts(al_b, m)
             stat, p, test = _proportion_tests(xa, na, xb, nb)

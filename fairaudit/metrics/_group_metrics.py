@@ -3,71 +3,29 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
-from fairaudit._provenance import core_versions, sha256_array
+from fairaudit._provenance import core_versions
 from fairaudit._validation import (
-    align_on_index,
-    as_1d,
+    NOT_GIVEN,
     check_confidence,
-    check_consistent_length,
     check_min_group_size,
     check_n_boot,
     check_random_state,
 )
-from fairaudit._validation import check_sample_weight as _check_sample_weight
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._assemble import _build
 from fairaudit.metrics._compute import Column
-from fairaudit.metrics._counts import (
-    CountTable,
-    ScoreAtoms,
-    binary_cells,
-    multiclass_cells,
-    regression_atoms,
-    regression_sums,
-)
-from fairaudit.metrics._encode import (
-    GroupEncoding,
-    as_values,
-    binary_labels,
-    encode_groups,
-    multiclass_labels,
-)
-from fairaudit.metrics._registry import DEFAULT_METRICS, METRIC_REGISTRY, get_metric
+from fairaudit.metrics._count_table import numpy_table
+from fairaudit.metrics._counts import CountTable
+from fairaudit.metrics._registry import DEFAULT_METRICS, get_metric
 from fairaudit.metrics._result import GroupMetrics
 
 __all__ = ["group_metrics"]
 
 logger = logging.getLogger(__name__)
-
-
-# cells x replicates drawn for the regression bootstrap, at most
-_REGRESSION_BOOT_BUDGET = 10_000_000
-
-
-class _DefaultPosLabel(int):
-    """The integer 1 as ``pos_label``'s default: tells "not given" from an explicit 1.
-
-    Labels with more than two classes and a ``pos_label`` that was given give one-vs-rest
-    metrics of that class; with the default they are refused (they may be anything).
-    """
-
-    def __repr__(self) -> str:
-        return "1"
-
-
-_POS_LABEL_NOT_GIVEN = _DefaultPosLabel(1)
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def _resolve_columns(
@@ -116,30 +74,6 @@ def _resolve_columns(
     return [Column(n, n) for n in names]
 
 
-def _infer_task(
-    y_true: np.ndarray, y_pred: np.ndarray, metrics: Any, pos_label: Any, task: str
-) -> str:
-    if task != "auto":
-        if task not in ("binary", "multiclass", "regression"):
-            raise ValueError(
-                f"task must be 'auto', 'binary', 'multiclass' or 'regression', got {task!r}."
-            )
-        return task
-    names = [metrics] if isinstance(metrics, str) else list(metrics or [])
-    known = [METRIC_REGISTRY[n].task for n in names if n in METRIC_REGISTRY]
-    if "regression" in known:
-        return "regression"
-    if y_pred.dtype.kind == "f":
-        if not np.all(np.mod(y_pred, 1) == 0):
-            return "regression"
-        joint = np.unique(y_pred)
-        if y_true.dtype.kind in "iuf":
-            joint = np.union1d(joint, y_true)
-        if not names and pos_label is not None and joint.size > 2:
-            return "regression"  # whole-number values, but more than two: not labels
-    return "multiclass" if pos_label is None else "binary"
-
-
 def group_metrics(
     y_true: Any,
     y_pred: Any = None,
@@ -148,7 +82,7 @@ def group_metrics(
     y_score: Any = None,
     metrics: list[str] | str | None = None,
     sample_weight: Any = None,
-    pos_label: Any = _POS_LABEL_NOT_GIVEN,
+    pos_label: Any = NOT_GIVEN,
     n_boot: int = 0,
     confidence: float = 0.95,
     ci_method: Literal["bootstrap", "jeffreys", "wilson"] | None = None,
@@ -190,11 +124,13 @@ def group_metrics(
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative, finite weights. Metrics use weighted counts; ``count`` stays the number of
         rows.
-    pos_label : object, default 1
-        The positive label. With more than two labels, a ``pos_label`` that is given gives
-        binary metrics of that class against the rest (as the command's ``--pos-label``);
-        left at its default, more than two labels are refused. ``None`` computes one-vs-rest
-        metrics for every class (multiclass); columns are then named ``"metric[class]"``.
+    pos_label : object, default <not given>
+        The positive label; left out, 1. With more than two labels, a ``pos_label`` that is
+        given (1 included) gives binary metrics of that class against the rest (as the
+        command's ``--pos-label``); left out, more than two labels are refused. ``None``
+        computes one-vs-rest metrics for every class (multiclass); columns are then named
+        ``"metric[class]"``. The default is a sentinel (``repr`` ``<not given>``), not 1:
+        wrappers that forward an argument should leave it out rather than pass 1.
     n_boot : int, default 0
         Bootstrap replicates of the score and regression metrics. With ``n_boot > 0`` and
         ``ci_method=None``, ``ci_method`` is ``"bootstrap"``.
@@ -220,7 +156,11 @@ def group_metrics(
         float with non-integer values (or, with ``metrics=None``, more than two distinct
         values); multiclass when ``pos_label=None``; binary otherwise.
     fingerprint : bool, default False
-        Record SHA-256 digests of the inputs in ``provenance["fingerprints"]``.
+        Record digests of the inputs in ``provenance["fingerprints"]``: SHA-256 of each input
+        in row order for arrays and in-memory tables; with ``data`` scanned by DuckDB or
+        Spark, order-independent sums of per-row MD5 digests computed in the engine (see
+        :func:`fairaudit.metrics.count_table`). ``provenance["sources"]`` says where the rows
+        of a ``data`` source or a count table came from (files, rows).
     random_state : int, numpy.random.Generator or None
         Seed of the bootstrap.
     data : optional
@@ -278,9 +218,6 @@ def group_metrics(
     confidence = check_confidence(confidence)
     min_group_size = check_min_group_size(min_group_size)
     random_state = check_random_state(random_state)
-    one_vs_rest = pos_label is not _POS_LABEL_NOT_GIVEN
-    if not one_vs_rest:
-        pos_label = 1
     if ci_method is None:
         ci_method = "bootstrap" if n_boot > 0 else None
     if ci_method not in (None, "bootstrap", "jeffreys", "wilson"):
@@ -315,142 +252,23 @@ def group_metrics(
             stratify=stratify, reference_group=reference_group, min_group_size=min_group_size,
             missing_groups=missing_groups, random_state=random_state,
             source="count_table" if table is y_true else "data",
+            fingerprints=_source_fingerprints(table) if fingerprint else None,
         )  # fmt: skip
     if y_pred is None:
         raise TypeError("y_pred is required (or pass a CountTable as the first argument).")
-
-    # pandas inputs pair on their index labels; arrays and lists by position
-    aligned = align_on_index(
-        y_true=y_true,
-        y_pred=y_pred,
-        sensitive_features=sensitive_features,
-        y_score=y_score,
-        sample_weight=sample_weight,
-    )
-    y_true, y_pred = aligned["y_true"], aligned["y_pred"]
-    sensitive_features, y_score = aligned["sensitive_features"], aligned["y_score"]
-    sample_weight = aligned["sample_weight"]
-    t_values = as_values(y_true, name="y_true")
-    p_values = as_values(y_pred, name="y_pred")
-    n = check_consistent_length(y_true=t_values, y_pred=p_values)
-    if n == 0:
-        raise DataError("y_true and y_pred are empty; pass at least one sample.")
-    encoding = encode_groups(sensitive_features, n_rows=n, missing_groups=missing_groups)
-    check_consistent_length(y_true=t_values, sensitive_features=encoding.codes)
-    score = None
-    if y_score is not None:
-        score_s = as_1d(y_score, name="y_score")
-        check_consistent_length(y_true=t_values, y_score=score_s)
-        if not pd.api.types.is_numeric_dtype(score_s.dtype) or pd.api.types.is_bool_dtype(
-            score_s.dtype
-        ):
-            raise TypeError(f"y_score must be numeric, got dtype {score_s.dtype}.")
-        score = as_values(score_s, name="y_score").astype(np.float64, copy=False)
-    weight = _check_sample_weight(sample_weight, n)
-    if reference_group is not None:
-        pass  # validated on the built object (it needs the group labels)
-
-    resolved = _infer_task(t_values, p_values, metrics, pos_label, task)
-    classes: list[Any] | None = None
-    reg_atoms = None
-    codes = encoding.codes
-    g = encoding.n_codes
-    if resolved == "regression":
-        for arr, name in ((t_values, "y_true"), (p_values, "y_pred")):
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f"{name} must be numeric for regression metrics, got {arr.dtype}.")
-        t_float, p_float = t_values.astype(np.float64), p_values.astype(np.float64)
-        cells, cell_n, w2 = regression_sums(codes, t_float, p_float, weight, g)
-        pos_label_out = None
-    elif resolved == "multiclass":
-        t_code, p_code, classes = multiclass_labels(t_values, p_values)
-        cells, cell_n, w2 = multiclass_cells(codes, t_code, p_code, weight, g, len(classes))
-        pos_label_out = None
-    else:
-        if pos_label is None:
-            raise DataError("task='binary' needs a pos_label; pass the positive class.")
-        t_pos, p_pos = binary_labels(
-            t_values, p_values, pos_label=pos_label, one_vs_rest=one_vs_rest
-        )
-        cells, cell_n, w2 = binary_cells(codes, t_pos, p_pos, weight, g)
-        pos_label_out = pos_label
-    # drop the combinations of sensitive values that no row has
-    rows = cell_n.reshape(g, -1).sum(axis=1)
-    keep = np.flatnonzero(rows)
-    lookup = np.full(g, -1, dtype=np.intp)
-    lookup[keep] = np.arange(keep.size)
-    if keep.size < g:
-        cells, cell_n = cells[keep], cell_n[keep]
-        w2 = None if w2 is None else w2[keep]
-    index, feature_codes = encoding.labels(keep)
-    if resolved == "regression" and ci_method == "bootstrap":
-        per_group = max(_REGRESSION_BOOT_BUDGET // (int(n_boot) * keep.size), 50)
-        reg_atoms = regression_atoms(codes, t_float, p_float, weight, g, per_group)
-        for a in reg_atoms.values():
-            a[:, 0] = lookup[a[:, 0].astype(np.intp)]
-    atoms = None
-    scores_01 = False
-    if score is not None:
-        if resolved != "binary":
-            raise DataError(f"y_score is only supported for binary labels, not {resolved}.")
-        atoms = ScoreAtoms.from_rows(codes, score, t_pos, weight, g)
-        atoms = replace(atoms, group=lookup[atoms.group])
-        scores_01 = bool(score.min() >= 0.0 and score.max() <= 1.0)
-    columns = _resolve_columns(metrics, resolved, score is not None, classes, scores_01)
-
-    table = CountTable(
-        task=resolved,
-        index=index,
-        feature_names=encoding.feature_names,
-        feature_codes=feature_codes,
-        feature_levels=encoding.feature_levels,
-        cells=cells,
-        cell_n=cell_n,
-        cell_w2=w2,
-        classes=None if classes is None else tuple(classes),
-        scores=atoms,
-        weighted=weight is not None,
-        reg_atoms=reg_atoms,
-        pos_label=pos_label_out,
-    )
-    parameters = {
-        "metrics": [c.name for c in columns],
-        "pos_label": pos_label_out,
-        "n_boot": int(n_boot),
-        "confidence": float(confidence),
-        "ci_method": ci_method,
-        "stratify": bool(stratify),
-        "reference_group": reference_group,
-        "min_group_size": int(min_group_size),
-        "missing_groups": missing_groups,
-        "task": resolved,
-        "random_state": random_state if isinstance(random_state, int | None) else None,
-        "weighted": weight is not None,
-        "n_samples": int(n),
-    }
-    provenance: dict[str, Any] = {"parameters": parameters, "versions": core_versions()}
-    if fingerprint:
-        provenance["fingerprints"] = _fingerprints(
-            t_values, p_values, score, sensitive_features, encoding, weight
-        )
-    gm = GroupMetrics(
-        **_build(
-            table,
-            columns,
-            pos_label=pos_label_out,
-            n_boot=int(n_boot),
-            confidence=float(confidence),
-            random_state=random_state,
-            reference_group=reference_group,
-            min_group_size=int(min_group_size),
-            ci_method=ci_method,
-            provenance=provenance,
-            stratify=stratify,
-        )
-    )
-    if reference_group is not None:
-        gm._group_position(reference_group)
-    return gm
+    # arrays: the one numpy pass of count_table (pandas inputs paired on their index labels)
+    table = numpy_table(
+        y_true, y_pred, sensitive_features=sensitive_features, y_score=y_score,
+        sample_weight=sample_weight, pos_label=pos_label, task=task, metrics=metrics,
+        missing_groups=missing_groups, fingerprint=fingerprint,
+        regression_n_boot=int(n_boot) if ci_method == "bootstrap" else 0,
+    )  # fmt: skip
+    return _from_table(
+        table, metrics=metrics, n_boot=n_boot, confidence=confidence, ci_method=ci_method,
+        stratify=stratify, reference_group=reference_group, min_group_size=min_group_size,
+        missing_groups=missing_groups, random_state=random_state, source=None,
+        fingerprints=table.source[0].get("fingerprints") if fingerprint else None,
+    )  # fmt: skip
 
 
 def _from_table(
@@ -465,9 +283,14 @@ def _from_table(
     min_group_size: int,
     missing_groups: Any,
     random_state: Any,
-    source: str,
+    source: str | None,
+    fingerprints: dict[str, Any] | None = None,
 ) -> GroupMetrics:
-    """Derive a GroupMetrics from a count table (everything after the pass over the rows)."""
+    """Derive a GroupMetrics from a count table (everything after the pass over the rows).
+
+    ``source`` (``"data"`` or ``"count_table"``) is recorded in the parameters, and the
+    table's sources in ``provenance["sources"]``; ``None`` for arrays (the in-memory path).
+    """
     from fairaudit.metrics._count_table import scores_in_unit_interval
 
     columns = _resolve_columns(
@@ -495,9 +318,13 @@ def _from_table(
         "random_state": random_state if isinstance(random_state, int | None) else None,
         "weighted": table.weighted,
         "n_samples": table.n_rows,
-        "source": source,
     }
     provenance: dict[str, Any] = {"parameters": parameters, "versions": core_versions()}
+    if source is not None:
+        parameters["source"] = source
+        provenance["sources"] = [dict(entry) for entry in table.source]
+    if fingerprints is not None:
+        provenance["fingerprints"] = fingerprints
     gm = GroupMetrics(
         **_build(
             table,
@@ -518,25 +345,9 @@ def _from_table(
     return gm
 
 
-def _fingerprints(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    y_score: np.ndarray | None,
-    sensitive_features: Any,
-    encoding: GroupEncoding,
-    weight: np.ndarray | None,
-) -> dict[str, Any]:
-    del sensitive_features
-    per_row = encoding.feature_codes_of(encoding.codes)
-    per_feature = {
-        name: sha256_array(np.asarray(encoding.feature_levels[j], dtype=object).take(per_row[:, j]))
-        for j, name in enumerate(encoding.feature_names)
-    }
-    return {
-        "algorithm": "sha256",
-        "y_true": sha256_array(y_true),
-        "y_pred": sha256_array(y_pred),
-        "y_score": None if y_score is None else sha256_array(y_score),
-        "sensitive_features": per_feature,
-        "sample_weight": None if weight is None else sha256_array(weight),
-    }
+def _source_fingerprints(table: CountTable) -> dict[str, Any] | None:
+    """Return the fingerprints of the one source an engine scanned (None otherwise)."""
+    if len(table.source) != 1:
+        return None
+    found = table.source[0].get("fingerprints")
+    return None if found is None else dict(found)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from fairaudit._optional import import_optional
+from fairaudit._validation import NOT_GIVEN
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._count_table import DEFAULT_REGRESSION_N_BOOT, Task, numpy_table
 from fairaudit.metrics._counts import CountTable
@@ -34,7 +35,7 @@ def count_table(
     sensitive_features: Any,
     y_score: Any = None,
     sample_weight: Any = None,
-    pos_label: Any = 1,
+    pos_label: Any = NOT_GIVEN,
     task: Task = "auto",
     metrics: Any = None,
     missing_groups: Literal["error", "separate"] = "error",
@@ -43,6 +44,7 @@ def count_table(
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
+    fingerprint: bool = False,
 ) -> CountTable:
     """Count the data once into a per-group table, from arrays or from a data source.
 
@@ -56,8 +58,10 @@ def count_table(
         Score of the positive class (ROC AUC, Brier score, calibration error).
     sample_weight : array-like or str, optional
         Non-negative, finite weights.
-    pos_label : object, default 1
-        The positive label; ``None`` for one-vs-rest multiclass tables.
+    pos_label : object, default <not given>
+        The positive label, as in :func:`fairaudit.group_metrics`: left out, 1 (more than two
+        labels are refused); given, that class against every other; ``None`` for one-vs-rest
+        multiclass tables.
     task : {"auto", "binary", "multiclass", "regression"}, default "auto"
         As in :func:`fairaudit.group_metrics` (with an engine, passing it saves a scan when
         ``y_pred`` is a floating-point column).
@@ -79,6 +83,11 @@ def count_table(
         DuckDB's ``threads``.
     progress : bool, optional
         DuckDB progress bar (default: on a terminal, for scans of files).
+    fingerprint : bool, default False
+        Digest the columns used into ``source[0]["fingerprints"]``: SHA-256 of each input in
+        row order for arrays and in-memory tables counted by numpy; with an engine, sums of
+        per-row MD5 digests that do not depend on row order or partitioning (computed in
+        the engine, one more scan; see ``docs/scale.md``).
 
     Returns
     -------
@@ -91,7 +100,11 @@ def count_table(
         ``sum_prediction``, ``sum_error``, ``sum_absolute_error``, ``sum_squared_error``
         (weighted sums, error = y_pred - y_true). ``to_frame("scores")`` lists the score
         atoms: distinct (group, score) values with ``positive_weight``, ``negative_weight``,
-        ``positive_count``, ``negative_count``.
+        ``positive_count``, ``negative_count``. ``source`` says where the rows came from:
+        one dict per counted source (tables that add keep both), with ``kind`` (``"arrays"``,
+        ``"pandas table"``, ``"files"``, ``"duckdb query"``, ``"spark"``, ...), ``rows``,
+        ``engine``, the ``paths`` of files (or the Spark DataFrame's input files), and
+        ``fingerprints`` when asked.
 
     See Also
     --------
@@ -132,6 +145,7 @@ def count_table(
         threads=threads,
         progress=progress,
         regression_n_boot=DEFAULT_REGRESSION_N_BOOT,
+        fingerprint=fingerprint,
     )
 
 
@@ -152,6 +166,7 @@ def table_from_source(
     threads: int | None,
     progress: bool | None,
     regression_n_boot: int,
+    fingerprint: bool = False,
 ) -> CountTable:
     """Dispatch a count-table request to the engine that holds the rows."""
     if engine not in _ENGINES:
@@ -185,6 +200,7 @@ def table_from_source(
             y_score=y_score,
             sample_weight=sample_weight,
             regression_n_boot=regression_n_boot,
+            fingerprint=fingerprint,
             **common,
         )
     columns = column_names(y_true, y_pred, sensitive_features, y_score, sample_weight)
@@ -201,6 +217,8 @@ def table_from_source(
             y_score=None if columns.y_score is None else frame[columns.y_score],
             sample_weight=None if columns.sample_weight is None else frame[columns.sample_weight],
             regression_n_boot=regression_n_boot,
+            fingerprint=fingerprint,
+            source={"kind": f"{type(data).__module__.split('.')[0]} table", "engine": "numpy"},
             **common,
         )
     if kind == "spark" or engine == "spark":
@@ -210,7 +228,9 @@ def table_from_source(
             )
         from fairaudit.metrics._engines._spark import spark_table
 
-        return spark_table(data, columns, regression_n_boot=regression_n_boot, **common)
+        return spark_table(
+            data, columns, regression_n_boot=regression_n_boot, fingerprint=fingerprint, **common
+        )
     if engine == "numpy":
         raise ValueError(
             f"engine='numpy' needs an in-memory table; data is {kind} (use engine='duckdb')."
@@ -224,6 +244,7 @@ def table_from_source(
         threads=threads,
         progress=progress,
         regression_n_boot=regression_n_boot,
+        fingerprint=fingerprint,
         **common,
     )
 
@@ -266,13 +287,12 @@ def table_for_group_metrics(
         if task not in ("auto", y_true.task):
             raise DataError(f"task={task!r}, but the count table is {y_true.task}.")
         if fingerprint:
-            raise DataError("fingerprint=True needs the rows; a count table has only counts.")
+            raise DataError(
+                "fingerprint=True needs the rows; a count table has only counts. Build it "
+                "with count_table(..., fingerprint=True): its digests are then in the "
+                "table's source and in provenance['sources']."
+            )
         return y_true
-    if fingerprint:
-        raise DataError(
-            "fingerprint=True digests the rows in memory; it is not available when an "
-            "engine scans the data (pass an in-memory table, or fingerprint=False)."
-        )
     return table_from_source(
         y_true,
         y_pred,
@@ -289,6 +309,7 @@ def table_for_group_metrics(
         threads=threads,
         progress=progress,
         regression_n_boot=int(n_boot) if ci_method == "bootstrap" else 0,
+        fingerprint=fingerprint,
     )
 
 

@@ -32,7 +32,13 @@ def add_monitor_parser(commands: Any) -> None:
     serve.add_argument("--store", required=True, metavar="FILE", help="the monitor's store")
     serve.add_argument("--port", type=int, default=9464, help="TCP port (default 9464)")
     serve.add_argument("--addr", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--metrics", nargs="+", metavar="NAME", help="rate metrics to export")
+    serve.add_argument(
+        "--metrics",
+        nargs="+",
+        metavar="NAME",
+        help="rate or score metrics to export (default: selection_rate, plus the score "
+        "metrics when the store holds scores)",
+    )
     serve.add_argument("--policy", metavar="PATH", help="YAML policy checked on each window")
     serve.add_argument("--min-group-size", type=int, default=30, metavar="N")
     serve.add_argument(
@@ -49,6 +55,15 @@ def add_monitor_parser(commands: Any) -> None:
     ingest.add_argument("--store", required=True, metavar="FILE", help="the monitor's store")
     ingest.add_argument("--prediction", metavar="COL", help="decision column")
     ingest.add_argument("--target", metavar="COL", help="outcome column (labels)")
+    ingest.add_argument(
+        "--score", metavar="COL", help="score column: probability of the positive label"
+    )
+    ingest.add_argument(
+        "--score-decimals",
+        type=int,
+        metavar="N",
+        help="round scores to N decimals (a new store's setting; default: exact)",
+    )
     ingest.add_argument(
         "--sensitive",
         nargs="+",
@@ -119,6 +134,8 @@ def ingest_file(
     timestamp: str | None = None,
     window: str | None = None,
     pos_label: Any = None,
+    score: str | None = None,
+    score_decimals: int | None = None,
 ) -> dict[str, int]:
     r"""Add a batch file's rows to a monitor's store (predictions, or late labels by id).
 
@@ -137,6 +154,12 @@ def ingest_file(
         Column names.
     window, pos_label : optional
         Settings of a new store.
+    score : str, optional
+        Score column (the model's probability of ``pos_label``, in [0, 1]), stored per
+        window as score atoms for ROC AUC, Brier score and calibration error.
+    score_decimals : int, optional
+        Round scores to this many decimals: the store's setting (a new store takes it, an
+        existing one must have been created with it).
 
     Returns
     -------
@@ -156,6 +179,12 @@ def ingest_file(
     {'rows': 3, 'labels': 0, 'matched': 0, 'skipped': 0}
     >>> ingest_file(csv, store=store, prediction="pred")["skipped"]
     1
+    >>> scored = os.path.join(folder, "scored.csv")
+    >>> with open(scored, "w") as fh:
+    ...     _ = fh.write("pred,sex,y,p\n1,F,1,0.81\n0,F,0,0.32\n1,M,0,0.64\n")
+    >>> ingest_file(scored, store=os.path.join(folder, "s2.db"), prediction="pred",
+    ...             target="y", score="p", sensitive=["sex"], score_decimals=1)
+    {'rows': 3, 'labels': 0, 'matched': 0, 'skipped': 0}
     """
     from fairaudit.monitor._monitor import FairnessMonitor
 
@@ -166,6 +195,8 @@ def ingest_file(
         raise ValueError(
             f"FILE: cannot tell the format of {path}; use .csv, .tsv, .parquet or .jsonl."
         )
+    if prediction is None and score is not None:
+        raise ValueError("--score needs --prediction: scores come with their predictions.")
     if prediction is None and (target is None or id_column is None):
         raise ValueError(
             "--prediction is required, unless the file holds late labels: then give --target "
@@ -177,6 +208,7 @@ def ingest_file(
         window=window,
         pos_label=pos_label,
         min_group_size=0,
+        score_decimals=score_decimals,
     )
     totals = {"rows": 0, "labels": 0, "matched": 0, "skipped": 0}
     try:
@@ -190,6 +222,7 @@ def ingest_file(
                     "--target": target,
                     "--id": id_column,
                     "--timestamp": timestamp,
+                    "--score": score,
                 },
                 path,
             )
@@ -210,6 +243,7 @@ def ingest_file(
                 frame[prediction],
                 {c: frame[c] for c in mon.sensitive_features},
                 y_true=None if target is None else frame[target],
+                y_score=None if score is None else frame[score],
                 ids=ids,
                 timestamps=None if timestamp is None else frame[timestamp],
                 batch_id=batch_id,
@@ -279,6 +313,8 @@ def run_monitor_command(
         timestamp=args.timestamp,
         window=args.window,
         pos_label=_label(args.pos_label),
+        score=args.score,
+        score_decimals=args.score_decimals,
     )
     if not args.quiet:
         print(

@@ -16,9 +16,18 @@ import numpy as np
 import pandas as pd
 
 from fairaudit._validation import as_1d, find_missing, format_values
-from fairaudit.exceptions import DataError, MissingValueError
+from fairaudit.exceptions import DataError, FairauditWarning, MissingValueError
 from fairaudit.metrics import METRIC_REGISTRY, GroupMetrics
 from fairaudit.metrics._drift import DriftResult, drift
+from fairaudit.monitor._scores import (
+    SCORE_METRICS,
+    UNLABELED_SCORE,
+    RawAtoms,
+    batch_atoms,
+    check_score_decimals,
+    is_score_metric,
+    validate_scores,
+)
 from fairaudit.monitor._store import UNLABELED, Store
 from fairaudit.monitor._tables import cells_to_table, table_group_metrics
 
@@ -189,9 +198,12 @@ class FairnessMonitor:
         Names of the sensitive columns every batch carries (text values; intersectional groups
         when several). Required for a new store; ``None`` reads them from an existing one.
     metrics : list of str, optional
-        Rate metrics to report (names from :data:`fairaudit.metrics.METRIC_REGISTRY`), default
-        ``["selection_rate"]``. Metrics that need ``y_true`` are computed on the predictions
-        whose label has arrived.
+        Metrics to report (names from :data:`fairaudit.metrics.METRIC_REGISTRY`): rate
+        metrics, and the score metrics ``roc_auc``, ``brier_score``, ``calibration_error``.
+        Default ``["selection_rate"]``, plus the three score metrics for windows holding
+        labelled predictions given with ``y_score``. Metrics that need ``y_true`` are computed
+        on the predictions whose label has arrived; score metrics on the labelled predictions
+        that came with a score (whatever ``rows``).
     window : str or int, default "1h"
         Tumbling windows: a duration (``"30s"``, ``"15min"``, ``"1h"``, ``"1d"``, ``"1w"``;
         windows start at multiples of it since the Unix epoch, UTC) or a number of rows
@@ -213,6 +225,12 @@ class FairnessMonitor:
         Confidence of the intervals.
     timeout : float, default 30.0
         Seconds to wait for another process's write lock on the store.
+    score_decimals : int, optional
+        Round every ``y_score`` to this many decimals before storing it (``np.round``).
+        The store keeps one row per distinct (window, group, score, label), so raw float
+        scores make one row per prediction; 3 or 4 decimals keep a window's rows to a few
+        thousand while ROC AUC changes by less than the rounding. A store keeps the setting
+        it was created with (default: no rounding) and refuses another.
 
     Examples
     --------
@@ -247,6 +265,7 @@ class FairnessMonitor:
         keep: str | int | None = None,
         confidence: float = 0.95,
         timeout: float = 30.0,
+        score_decimals: int | None = None,
     ) -> None:
         if not isinstance(store, str | os.PathLike):
             raise TypeError(f"store must be a file path, got {type(store).__name__}.")
@@ -271,15 +290,22 @@ class FairnessMonitor:
         if pos_label is not None:
             json.dumps(pos_label)  # must be storable
             config["pos_label"] = pos_label
+        decimals = check_score_decimals(score_decimals)
+        if decimals is not None:
+            config["score_decimals"] = decimals
         if "sensitive_features" in config:  # a new store gets the defaults
             config.setdefault("window", list(parse_window("1h")))
             config.setdefault("pos_label", 1)
+            config.setdefault("score_decimals", None)
         names_metrics = ["selection_rate"] if metrics is None else list(metrics)
         for m in names_metrics:
             d = METRIC_REGISTRY.get(m)
-            if d is None or (not d.is_rate and m != "balanced_accuracy"):
+            if d is None or (not d.is_rate and m != "balanced_accuracy" and d.task != "score"):
                 rates = sorted(k for k, v in METRIC_REGISTRY.items() if v.is_rate)
-                raise ValueError(f"metrics: {m!r} is not a rate metric; use one of {rates}.")
+                raise ValueError(
+                    f"metrics: {m!r} is not a rate or score metric; use one of "
+                    f"{rates + list(SCORE_METRICS)}."
+                )
         if not (isinstance(confidence, float | int) and 0 < confidence < 1):
             raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}.")
         if isinstance(min_group_size, bool) or not isinstance(min_group_size, int):
@@ -291,6 +317,9 @@ class FairnessMonitor:
         self.window_size: int = int(stored["window"][1])
         self.pos_label: Any = stored["pos_label"]
         self.metrics: tuple[str, ...] = tuple(names_metrics)
+        self.score_decimals: int | None = stored.get("score_decimals")
+        # metrics=None: the score metrics join for windows that hold labelled scores
+        self._auto_scores = metrics is None
         self.reference = reference
         self.policy = policy
         self.min_group_size = int(min_group_size)
@@ -422,8 +451,13 @@ class FairnessMonitor:
         y_true : array-like of shape (n_samples,), optional
             Outcomes, when known now. Otherwise give ``ids`` and send them later with
             :meth:`update_labels`.
-        y_score : None
-            Not stored yet (scores need per-window score histograms); must be ``None``.
+        y_score : array-like of shape (n_samples,), optional
+            The model's probability of the positive label (in [0, 1]), rounded to the
+            monitor's ``score_decimals`` when set. Kept per window and group as score atoms
+            (distinct score x outcome -> count) for ROC AUC, the Brier score and the
+            calibration error; a prediction whose label has not arrived keeps its score
+            until :meth:`update_labels` (by id) moves it to its outcome, and until then counts
+            only in the label-free ``scored`` / ``mean_score`` of :meth:`counts`.
         ids : array-like of shape (n_samples,), optional
             Unique ids (text) of the predictions, to join late labels. Ids must be new.
         timestamps : array-like of shape (n_samples,) or scalar, optional
@@ -450,12 +484,23 @@ class FairnessMonitor:
         >>> mon.update([1, 0], {"sex": ["F", "M"]}, batch_id="b1")  # resent: skipped
         0
         >>> mon.close()
+
+        With scores, ROC AUC and the Brier score per group follow once labels arrive:
+
+        >>> mon = FairnessMonitor(os.path.join(tempfile.mkdtemp(), "s.db"),
+        ...                       sensitive_features=["sex"], min_group_size=1, score_decimals=2)
+        >>> mon.update([1, 0, 1, 0], {"sex": ["F", "F", "M", "M"]}, y_score=[0.904, 0.2, 0.7, 0.4],
+        ...            ids=["a", "b", "c", "d"])
+        4
+        >>> mon.update_labels(["a", "b", "c", "d"], [1, 0, 0, 1])
+        4
+        >>> mon.current().by_group[["roc_auc", "brier_score"]]
+             roc_auc  brier_score
+        sex
+        F        1.0        0.025
+        M        0.0        0.425
+        >>> mon.close()
         """
-        if y_score is not None:
-            raise ValueError(
-                "y_score is not stored by the monitor yet (it counts decisions and outcomes); "
-                "pass y_score=None."
-            )
         if batch_id is not None and not isinstance(batch_id, str):
             raise TypeError(f"batch_id must be a str, got {type(batch_id).__name__}.")
         pred = _binary(y_pred, name="y_pred", pos_label=self.pos_label, n=None)
@@ -467,6 +512,9 @@ class FairnessMonitor:
             None
             if y_true is None
             else _binary(y_true, name="y_true", pos_label=self.pos_label, n=n)
+        )
+        score = (
+            None if y_score is None else validate_scores(y_score, n=n, decimals=self.score_decimals)
         )
         id_list = None if ids is None else _ids(ids, name="ids", n=n)
         if timestamps is None:
@@ -507,11 +555,46 @@ class FairnessMonitor:
                 "DO UPDATE SET n = n + excluded.n",
                 rows,
             )
+            if score is not None:
+                self._insert_atoms(cur, w_unique, w_local, gids, group, score, true)
             if id_list is not None:
-                self._insert_ids(cur, id_list, window, gids[group], pred, true)
+                self._insert_ids(cur, id_list, window, gids[group], pred, true, score)
             Store.add_meta(cur, "rows_received", n)
             self._finish(cur, batch_id, "predictions", n)
         return n
+
+    @staticmethod
+    def _insert_atoms(
+        cur: sqlite3.Cursor,
+        w_unique: np.ndarray,
+        w_local: np.ndarray,
+        gids: np.ndarray,
+        group: np.ndarray,
+        score: np.ndarray,
+        true: np.ndarray | None,
+    ) -> None:
+        """Add the batch's rows to the score atoms (window, group, score, label)."""
+        n_groups = len(gids)
+        wg_distinct, wg = _compact(w_local * n_groups + group)
+        label = (
+            np.full(len(score), UNLABELED_SCORE, dtype=np.int64)
+            if true is None
+            else true.astype(np.int64)
+        )
+        cell, values, lab, counts = batch_atoms(wg, score, label)
+        key = wg_distinct[cell]
+        cur.executemany(
+            "INSERT INTO score_atoms VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (window, group_id, score, label) DO UPDATE SET n = n + excluded.n",
+            zip(
+                w_unique[key // n_groups].tolist(),
+                gids[key % n_groups].tolist(),
+                values.tolist(),
+                lab.tolist(),
+                counts.tolist(),
+                strict=True,
+            ),
+        )
 
     def _seen_batch(self, cur: sqlite3.Cursor, batch_id: str) -> bool:
         row = cur.execute("SELECT 1 FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
@@ -534,16 +617,18 @@ class FairnessMonitor:
         gid_per_row: np.ndarray,
         pred: np.ndarray,
         true: np.ndarray | None,
+        score: np.ndarray | None,
     ) -> None:
         n = len(id_list)
         w = np.broadcast_to(window, (n,)).tolist()
         g = gid_per_row.tolist()
         p = pred.tolist()
         labels: list[Any] = [None] * n if true is None else true.tolist()
+        scores: list[Any] = [None] * n if score is None else score.tolist()
         try:
             cur.executemany(
-                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?)",
-                zip(id_list, w, g, p, labels, strict=True),
+                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)",
+                zip(id_list, w, g, p, labels, scores, strict=True),
             )
         except sqlite3.IntegrityError as exc:
             found: list[str] = []
@@ -565,11 +650,14 @@ class FairnessMonitor:
         # labels that arrived before their prediction
         if cur.execute("SELECT 1 FROM orphan_labels LIMIT 1").fetchone() is not None:
             rows = cur.execute(
-                "SELECT o.id, o.label, p.window, p.group_id, p.pred FROM orphan_labels o "
+                "SELECT o.id, o.label, p.window, p.group_id, p.pred, p.score FROM orphan_labels o "
                 "JOIN predictions p ON p.id = o.id WHERE p.label IS NULL"
             ).fetchall()
             if rows:
                 self._move_labels(cur, [(r[2], r[3], r[4], r[1], 1) for r in rows])
+                self._move_score_labels(
+                    cur, [(r[2], r[3], r[5], r[1], 1) for r in rows if r[5] is not None]
+                )
                 cur.executemany(
                     "UPDATE predictions SET label = ? WHERE id = ?", [(r[1], r[0]) for r in rows]
                 )
@@ -589,6 +677,28 @@ class FairnessMonitor:
             "INSERT INTO counts VALUES (?, ?, ?, ?) ON CONFLICT (window, group_id, cell) "
             "DO UPDATE SET n = n + excluded.n",
             [(w, g, 2 * lab + p, c) for w, g, p, lab, c in moves],
+        )
+
+    @staticmethod
+    def _move_score_labels(
+        cur: sqlite3.Cursor, moves: list[tuple[int, int, float, int, int]]
+    ) -> None:
+        """(window, group, score, label, count): unlabelled score atom -> labelled atom."""
+        if not moves:
+            return
+        where = "window = ? AND group_id = ? AND score = ? AND label = ?"
+        cur.executemany(
+            f"UPDATE score_atoms SET n = n - ? WHERE {where}",
+            [(c, w, g, s, UNLABELED_SCORE) for w, g, s, _, c in moves],
+        )
+        cur.executemany(
+            "INSERT INTO score_atoms VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (window, group_id, score, label) DO UPDATE SET n = n + excluded.n",
+            [(w, g, s, lab, c) for w, g, s, lab, c in moves],
+        )
+        cur.executemany(
+            f"DELETE FROM score_atoms WHERE {where} AND n = 0",
+            [(w, g, s, UNLABELED_SCORE) for w, g, s, _, _ in moves],
         )
 
     def update_labels(self, ids: Any, y_true: Any, *, batch_id: str | None = None) -> int:
@@ -665,6 +775,14 @@ class FairnessMonitor:
                 "JOIN predictions p ON p.id = l.id GROUP BY 1, 2, 3, 4"
             ).fetchall()
             self._move_labels(cur, moves)
+            self._move_score_labels(
+                cur,
+                cur.execute(
+                    "SELECT p.window, p.group_id, p.score, l.label, COUNT(*) FROM "
+                    "incoming_labels l JOIN predictions p ON p.id = l.id "
+                    "WHERE p.score IS NOT NULL GROUP BY 1, 2, 3, 4"
+                ).fetchall(),
+            )
             matched = sum(m[4] for m in moves)
             cur.execute(
                 "UPDATE predictions SET label = (SELECT label FROM incoming_labels l "
@@ -695,6 +813,7 @@ class FairnessMonitor:
         else:
             cutoff = newest + self.window_size - amount
         cur.execute("DELETE FROM counts WHERE window < ?", (cutoff,))
+        cur.execute("DELETE FROM score_atoms WHERE window < ?", (cutoff,))
         dropped = cur.execute(
             "SELECT COUNT(*) FROM predictions WHERE window < ? AND label IS NULL", (cutoff,)
         ).fetchone()[0]
@@ -770,38 +889,77 @@ class FairnessMonitor:
 
     def _cells(self, window_ids: list[int] | None) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         """(G, 6) cells summed over the windows (all windows when None) and the group keys."""
+        cells, keys, _ = self._snapshot(window_ids, atoms=False)
+        return cells, keys
+
+    def _snapshot(
+        self, window_ids: list[int] | None, *, atoms: bool = True
+    ) -> tuple[np.ndarray, list[tuple[str, ...]], RawAtoms]:
+        """Cells, group keys and score atoms of the windows, read in one transaction.
+
+        The atoms' groups are positions in the keys (a scored prediction is always counted
+        in the cells of its window and group too); with several windows an atom may appear
+        once per window (its counts add).
+        """
         with self._store.reading() as cur:
-            if window_ids is None:
-                rows = cur.execute(
-                    "SELECT group_id, cell, SUM(n) FROM counts GROUP BY 1, 2"
-                ).fetchall()
-            else:
-                rows = []
-                for start in range(0, len(window_ids), _CHUNK):
-                    chunk = window_ids[start : start + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    rows += cur.execute(
-                        f"SELECT group_id, cell, SUM(n) FROM counts WHERE window IN ({marks}) "
-                        "GROUP BY 1, 2",
-                        chunk,
-                    ).fetchall()
+            rows = self._select_windows(
+                cur, "SELECT group_id, cell, SUM(n) FROM counts", "GROUP BY 1, 2", window_ids
+            )
+            # the atoms as stored (one row per window, group, score, label): summing over
+            # windows in SQL would sort them; the count table's atoms are summed in numpy
+            atom_rows = (
+                self._select_windows(
+                    cur, "SELECT group_id, score, label, n FROM score_atoms", "", window_ids
+                )
+                if atoms
+                else []
+            )
             table = np.array(rows, dtype=np.int64).reshape(-1, 3)
             gids, pos = np.unique(table[:, 0], return_inverse=True)
             cells = np.zeros((len(gids), 6), dtype=np.int64)
             np.add.at(cells, (pos.ravel(), table[:, 1]), table[:, 2])
             keys = [self._store.group_key(cur, int(g)) for g in gids]
-        return cells, keys
+        raw = RawAtoms.empty()
+        if atom_rows:
+            atom_gids = np.array([r[0] for r in atom_rows], dtype=np.int64)
+            raw = RawAtoms(
+                group=np.searchsorted(gids, atom_gids).astype(np.intp),
+                score=np.array([r[1] for r in atom_rows], dtype=np.float64),
+                label=np.array([r[2] for r in atom_rows], dtype=np.int64),
+                n=np.array([r[3] for r in atom_rows], dtype=np.int64),
+            )
+            nz = raw.n > 0
+            if not nz.all():
+                raw = RawAtoms(raw.group[nz], raw.score[nz], raw.label[nz], raw.n[nz])
+        return cells, keys, raw
+
+    @staticmethod
+    def _select_windows(
+        cur: sqlite3.Cursor, select: str, group_by: str, window_ids: list[int] | None
+    ) -> list[Any]:
+        """Rows of ``select ... WHERE window IN (...) group_by``, the IN list in chunks."""
+        if window_ids is None:
+            return cur.execute(f"{select} {group_by}").fetchall()
+        rows: list[Any] = []
+        for start in range(0, len(window_ids), _CHUNK):
+            chunk = window_ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows += cur.execute(f"{select} WHERE window IN ({marks}) {group_by}", chunk).fetchall()
+        return rows
 
     def _rows_for(self, rows: str | None, metrics: tuple[str, ...]) -> str:
-        needs_labels = any(m not in _LABEL_FREE for m in metrics)
+        """Pick the cells of the rate metrics (score metrics always use labelled scored rows)."""
+        rates = tuple(m for m in metrics if not is_score_metric(m))
+        labelled_rates = [m for m in rates if m not in _LABEL_FREE]
+        needs_labels = bool(labelled_rates) or (bool(metrics) and not rates)
         if rows is None:
             return "labeled" if needs_labels else "all"
         if rows not in ("all", "labeled"):
             raise ValueError(f"rows must be 'all', 'labeled' or None, got {rows!r}.")
-        if rows == "all" and needs_labels:
+        if rows == "all" and labelled_rates:
             raise ValueError(
                 f"rows='all' counts predictions whose label may not have arrived, but metrics "
-                f"{[m for m in metrics if m not in _LABEL_FREE]} need labels; use rows='labeled'."
+                f"{labelled_rates} need labels; use rows='labeled'."
             )
         return rows
 
@@ -817,6 +975,65 @@ class FairnessMonitor:
         out[:, 1] = labeled[:, 1] + labeled[:, 3] + cells6[:, UNLABELED + 1]
         return out
 
+    @property
+    def _reports_scores(self) -> bool:
+        """Whether the monitor's own metrics include score metrics (when scores are stored)."""
+        return self._auto_scores or any(is_score_metric(m) for m in self.metrics)
+
+    def _names(self, metrics: Any, scored: bool) -> tuple[str, ...]:
+        """Return the requested metrics; the default adds the score metrics when ``scored``."""
+        if metrics is not None:
+            return tuple(metrics)
+        names = self.metrics
+        if self._auto_scores and scored:
+            names += tuple(m for m in SCORE_METRICS if m not in names)
+        return names
+
+    def _table(
+        self,
+        cells6: np.ndarray,
+        keys: list[tuple[str, ...]],
+        raw: RawAtoms,
+        which: str,
+        names: tuple[str, ...],
+        label: str,
+    ) -> Any:
+        """Build the count table of a snapshot: the selected cells, the labelled score atoms.
+
+        Raises DataError when it has no selected rows, or no labelled scores while score
+        metrics are asked for; warns when some labelled predictions came without a score.
+        """
+        cells = self._select(cells6, which)
+        if cells.sum() == 0:
+            raise DataError(
+                f"{label} has no {'labelled ' if which == 'labeled' else ''}predictions; "
+                "pick a window that has (see windows())."
+            )
+        scored = [m for m in names if is_score_metric(m)]
+        labelled = raw.labelled()
+        if scored and labelled.n.sum() == 0:
+            raise DataError(
+                f"{label} has no labelled predictions given with y_score, which {scored} "
+                "need; pass y_score to update() (and the labels), or leave these metrics out."
+            )
+        if scored:
+            n_scored = int(labelled.n.sum())
+            n_labelled = int(cells6[:, :4].sum())
+            if n_scored < n_labelled:
+                warnings.warn(
+                    f"{scored} of {label} use the {n_scored} of its {n_labelled} labelled "
+                    "predictions that came with y_score (the others were sent without one).",
+                    FairauditWarning,
+                    stacklevel=4,
+                )
+        return cells_to_table(
+            cells,
+            keys,
+            self.sensitive_features,
+            pos_label=self.pos_label,
+            atoms=raw if labelled.n.size or scored else None,
+        )
+
     def _metrics_of(
         self,
         window_ids: list[int] | None,
@@ -827,16 +1044,10 @@ class FairnessMonitor:
         random_state: Any,
         label: str,
     ) -> GroupMetrics:
-        names = self.metrics if metrics is None else tuple(metrics)
+        cells6, keys, raw = self._snapshot(window_ids)
+        names = self._names(metrics, raw.has_labelled())
         which = self._rows_for(rows, names)
-        cells6, keys = self._cells(window_ids)
-        cells = self._select(cells6, which)
-        if cells.sum() == 0:
-            raise DataError(
-                f"{label} has no {'labelled ' if which == 'labeled' else ''}predictions; "
-                "pick a window that has (see windows())."
-            )
-        table = cells_to_table(cells, keys, self.sensitive_features, pos_label=self.pos_label)
+        table = self._table(cells6, keys, raw, which, names, label)
         gm = table_group_metrics(
             table,
             metrics=names,
@@ -965,16 +1176,18 @@ class FairnessMonitor:
         >>> mon.close()
         """
         out: dict[Any, GroupMetrics] = {}
-        names = self.metrics if metrics is None else tuple(metrics)
-        which = self._rows_for(rows, names)
+        self._rows_for(rows, self.metrics if metrics is None else tuple(metrics))  # checks
         for wid in self._window_ids():
-            cells6, _ = self._cells([wid])
-            if self._select(cells6, which).sum() == 0:
+            cells6, _, raw = self._snapshot([wid])
+            names = self._names(metrics, raw.has_labelled())
+            if self._select(cells6, self._rows_for(rows, names)).sum() == 0:
+                continue
+            if any(is_score_metric(m) for m in names) and raw.labelled().n.sum() == 0:
                 continue
             out[self._window_key(wid)] = self._metrics_of(
                 [wid],
-                rows=which,
-                metrics=list(names),
+                rows=rows,
+                metrics=metrics,
                 n_boot=n_boot,
                 random_state=random_state,
                 label=f"window {self._window_key(wid)}",
@@ -989,7 +1202,9 @@ class FairnessMonitor:
         pandas.DataFrame
             One row per group (the sensitive columns), then the counts ``TN``, ``FP``,
             ``FN``, ``TP`` of labelled predictions and ``unlabeled_negative``,
-            ``unlabeled_positive`` of predictions whose label has not arrived.
+            ``unlabeled_positive`` of predictions whose label has not arrived. When the
+            windows hold scores, also ``scored`` (predictions given with ``y_score``, labelled
+            or not) and ``mean_score`` (their mean score): the label-free score measures.
 
         Examples
         --------
@@ -1004,11 +1219,18 @@ class FairnessMonitor:
         >>> mon.close()
         """
         ids = None if t is None else [self._window_id(t)]
-        cells6, keys = self._cells(ids)
+        cells6, keys, raw = self._snapshot(ids)
         frame = pd.DataFrame(keys, columns=list(self.sensitive_features), dtype=object)
         names = ["TN", "FP", "FN", "TP", "unlabeled_negative", "unlabeled_positive"]
         for j, name in enumerate(names):
             frame[name] = cells6[:, j] if len(keys) else np.zeros(0, dtype=np.int64)
+        if raw.n.size:
+            # label-free score measures: every scored prediction, labelled or not
+            scored = raw.per_group(len(keys))
+            total = np.bincount(raw.group, weights=raw.n * raw.score, minlength=len(keys))
+            frame["scored"] = scored
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frame["mean_score"] = np.where(scored > 0, total / np.maximum(scored, 1), np.nan)
         return frame.sort_values(list(self.sensitive_features), ignore_index=True)
 
     def count_table(self, t: Any = None, *, rows: Literal["all", "labeled"] = "labeled") -> Any:
@@ -1026,7 +1248,10 @@ class FairnessMonitor:
         Returns
         -------
         fairaudit.metrics.CountTable
-            Add it to other tables with ``+``, store it with ``to_parquet``, or pass it to
+            When the store holds scores, the table carries the score atoms of the labelled
+            predictions given with ``y_score`` (with either ``rows``; possibly none, so that
+            tables of any two windows add), from which ``roc_auc``, ``brier_score`` and
+            ``calibration_error`` are exact. Add it to other tables with ``+``, store it with ``to_parquet``, or pass it to
             :func:`fairaudit.group_metrics`.
 
         Examples
@@ -1048,10 +1273,19 @@ class FairnessMonitor:
         if rows not in ("all", "labeled"):
             raise ValueError(f"rows must be 'all' or 'labeled', got {rows!r}.")
         ids = None if t is None else [self._window_id(t)]
-        cells6, keys = self._cells(ids)
+        cells6, keys, raw = self._snapshot(ids)
         return cells_to_table(
-            self._select(cells6, rows), keys, self.sensitive_features, pos_label=self.pos_label
+            self._select(cells6, rows),
+            keys,
+            self.sensitive_features,
+            pos_label=self.pos_label,
+            atoms=raw if self._has_scores() else None,
         )
+
+    def _has_scores(self) -> bool:
+        """Whether the store holds any score atoms (its tables then all carry atoms)."""
+        with self._store.reading() as cur:
+            return cur.execute("SELECT 1 FROM score_atoms LIMIT 1").fetchone() is not None
 
     # -- drift -----------------------------------------------------------------------------
 
@@ -1136,41 +1370,56 @@ class FairnessMonitor:
             ref_ids = self._reference_ids(all_ids)
             if not ref_ids:
                 raise DataError(f"the reference {self.reference!r} covers no stored window.")
-        names = self.metrics if metrics is None else tuple(metrics)
+        cells_a6, keys_a, raw_a = self._snapshot(ref_ids)
+        cells_b6, keys_b, raw_b = self._snapshot([wid])
+        names = self._names(metrics, raw_a.has_labelled() and raw_b.has_labelled())
         conf = self.confidence if confidence is None else confidence
-        free = tuple(m for m in names if m in _LABEL_FREE)
-        labeled = tuple(m for m in names if m not in _LABEL_FREE)
-        which = self._rows_for(rows, names) if rows is not None else None
+        scored = tuple(m for m in names if is_score_metric(m))
+        rates = tuple(m for m in names if not is_score_metric(m))
+        free = tuple(m for m in rates if m in _LABEL_FREE)
+        labeled = tuple(m for m in rates if m not in _LABEL_FREE)
+        which = self._rows_for(rows, rates) if rows is not None and rates else None
         parts = []
         groups: list[tuple[str, tuple[str, ...]]] = []
-        if which == "labeled" or (which is None and not free):
-            groups.append(("labeled", names))
+        if not rates:
+            pass
+        elif which == "labeled" or (which is None and not free):
+            groups.append(("labeled", rates))
         elif which == "all":
-            groups.append(("all", names))
+            groups.append(("all", rates))
         else:
             if free:
                 groups.append(("all", free))
             if labeled:
                 groups.append(("labeled", labeled))
-        cells_a6, keys_a = self._cells(ref_ids)
-        cells_b6, keys_b = self._cells([wid])
+        if scored:
+            for side, raw in (("reference", raw_a), ("tested", raw_b)):
+                if raw.labelled().n.sum() == 0:
+                    raise DataError(
+                        f"the {side} window has no labelled predictions given with y_score, "
+                        f"which {list(scored)} need; leave these metrics out."
+                    )
+            groups.append(("scores", scored))
         rng = (
             np.random.default_rng(random_state)
             if not isinstance(random_state, np.random.Generator)
             else random_state
         )
         for sel, ms in groups:
+            cells_sel = "labeled" if sel == "scores" else sel
             ta = cells_to_table(
-                self._select(cells_a6, sel),
+                self._select(cells_a6, cells_sel),
                 keys_a,
                 self.sensitive_features,
                 pos_label=self.pos_label,
+                atoms=raw_a if sel == "scores" else None,
             )
             tb = cells_to_table(
-                self._select(cells_b6, sel),
+                self._select(cells_b6, cells_sel),
                 keys_b,
                 self.sensitive_features,
                 pos_label=self.pos_label,
+                atoms=raw_b if sel == "scores" else None,
             )
             with warnings.catch_warnings():
                 parts.append(

@@ -4,7 +4,10 @@ Exported families (labels in braces; all gauges unless said otherwise):
 
 - ``fairaudit_group_metric{metric, sensitive_feature, group, window}`` with
   ``fairaudit_group_metric_lower`` / ``_upper`` (Wilson interval at the monitor's confidence):
-  each metric per group of each sensitive feature in the newest window (``window="current"``).
+  each metric per group of each sensitive feature in the newest window (``window="current"``);
+  score metrics (when the window holds labelled scores) have normal-approximation bounds
+  (DeLong's variance for ``roc_auc``, the standard error for ``brier_score``; NaN for
+  ``calibration_error``).
 - ``fairaudit_disparity{metric, sensitive_feature, kind}``: ``kind`` is ``difference``
   (max - min over groups) or ``ratio`` (min / max).
 - ``fairaudit_policy_check{rule}``: 1 when the rule passes on the current window, 0 otherwise.
@@ -45,6 +48,7 @@ from fairaudit._optional import import_optional
 from fairaudit.metrics._compute import rate_parts
 from fairaudit.metrics._drift import _proportion_tests
 from fairaudit.metrics._uncertainty import benjamini_hochberg, wilson_interval
+from fairaudit.monitor._scores import RawAtoms, add_score_gauges, is_score_metric
 from fairaudit.monitor._tables import cells_to_table, table_group_metrics
 
 if TYPE_CHECKING:
@@ -307,7 +311,7 @@ class FairnessCollector:
     def _window_families(self, ids: list[int]) -> Iterator[_Family]:
         mon = self.monitor
         wid = ids[-1]
-        cells6, keys = mon._cells([wid])
+        cells6, keys, atoms = mon._snapshot([wid], atoms=mon._reports_scores)
         features = list(mon.sensitive_features)
         current = self._marginals(cells6, keys, len(features))
         comparison = self._comparison(ids)
@@ -352,7 +356,7 @@ class FairnessCollector:
         drift_labels: list[tuple[str, str, str]] = []
         drift_p: list[np.ndarray] = []
         for m in mon.metrics:
-            if m == "balanced_accuracy":
+            if m == "balanced_accuracy" or is_score_metric(m):
                 continue  # not a single proportion: no Wilson interval, no test
             rows = mon._rows_for(None, (m,))
             for j, feature in enumerate(features):
@@ -386,6 +390,15 @@ class FairnessCollector:
                     xb, nb = rate_parts(cur_al, m)
                     drift_p.append(_proportion_tests(xa, na, xb, nb)[1])
                     drift_labels += [(m, feature, g) for g in union]
+        add_score_gauges(
+            mon,
+            atoms,
+            keys,
+            comparison,
+            (names, value, lower, upper, disparity),
+            drift_labels,
+            drift_p,
+        )
         start = _Family(
             "fairaudit_window_start_seconds",
             "gauge",
@@ -396,12 +409,14 @@ class FairnessCollector:
         )
         yield from (value, lower, upper, disparity, start)
         if mon.policy is not None:
-            yield self._policy_family(cells6, keys)
+            yield self._policy_family(cells6, keys, atoms)
         if self.drift_against is not None:
             yield from self._drift_families(drift_labels, drift_p)
 
-    def _comparison(self, ids: list[int]) -> tuple[np.ndarray, list[tuple[str, ...]]] | None:
-        """Cells and keys of the window the drift p-values compare with (None: none yet)."""
+    def _comparison(
+        self, ids: list[int]
+    ) -> tuple[np.ndarray, list[tuple[str, ...]], RawAtoms] | None:
+        """Cells, keys and atoms of the window the drift p-values compare with (or None)."""
         mon = self.monitor
         if self.drift_against is None:
             return None
@@ -414,9 +429,11 @@ class FairnessCollector:
                 return None
         if not ref:
             return None
-        return mon._cells(ref)
+        return mon._snapshot(ref, atoms=mon._reports_scores)
 
-    def _policy_family(self, cells6: np.ndarray, keys: list[tuple[str, ...]]) -> _Family:
+    def _policy_family(
+        self, cells6: np.ndarray, keys: list[tuple[str, ...]], atoms: RawAtoms
+    ) -> _Family:
         mon = self.monitor
         fam = _Family(
             "fairaudit_policy_check",
@@ -426,15 +443,19 @@ class FairnessCollector:
             [],
             [],
         )
-        which = mon._rows_for(None, mon.metrics)
+        scored = atoms.has_labelled()
+        names = tuple(m for m in mon._names(None, scored) if scored or not is_score_metric(m))
+        which = mon._rows_for(None, names)
         cells = mon._select(cells6, which)
         if cells.sum() == 0:
             return fam
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gm = table_group_metrics(
-                cells_to_table(cells, keys, mon.sensitive_features, pos_label=mon.pos_label),
-                metrics=mon.metrics,
+                cells_to_table(
+                    cells, keys, mon.sensitive_features, pos_label=mon.pos_label, atoms=atoms
+                ),
+                metrics=names,
                 pos_label=mon.pos_label,
                 confidence=mon.confidence,
                 n_boot=0,

@@ -6,15 +6,22 @@ only once it is on disk, a process killed at any moment leaves either the whole 
 none of it, and two processes writing the same file are serialized by SQLite's lock (a writer
 that waits longer than ``timeout`` seconds gets :class:`~fairaudit.exceptions.StoreLockedError`).
 
-Tables (schema version 1)::
+Tables (schema version 2)::
 
     fairaudit_meta  (key, value)                 format, schema_version, config, counters
     groups          (group_id, key)              key: JSON list of the sensitive values (text)
     counts          (window, group_id, cell, n)  cells 0-3: TN FP FN TP; 4, 5: unlabelled
                                                  predictions (negative, positive)
-    predictions     (id, window, group_id, pred, label)   predictions given with an id
+    score_atoms     (window, group_id, score, label, n)   predictions given with y_score, per
+                                                 distinct score: label 0 negative, 1 positive,
+                                                 2 not labelled yet
+    predictions     (id, window, group_id, pred, label, score)   predictions given with an id
     orphan_labels   (id, label, received)        labels whose id matches no prediction
     batches         (batch_id, kind, n_rows, received)    ids of applied batches (idempotence)
+
+Version 1 (fairaudit before scores were stored) lacks ``score_atoms`` and
+``predictions.score``; opening such a store adds them in one transaction (its predictions
+have no scores, which is what the empty table says) and marks it version 2.
 """
 
 from __future__ import annotations
@@ -36,8 +43,9 @@ from fairaudit.exceptions import StoreError, StoreLockedError
 __all__ = ["SCHEMA_VERSION", "Store"]
 
 FORMAT = "fairaudit-monitor"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 UNLABELED = 4  # cell of an unlabelled prediction: UNLABELED + pred
+SCORE_UNLABELED = 2  # score_atoms.label of a scored prediction whose label has not arrived
 
 _SCHEMA = """
 CREATE TABLE fairaudit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,13 +55,26 @@ CREATE TABLE counts (
     n INTEGER NOT NULL, PRIMARY KEY (window, group_id, cell)) WITHOUT ROWID;
 CREATE TABLE predictions (
     id TEXT PRIMARY KEY, window INTEGER NOT NULL, group_id INTEGER NOT NULL,
-    pred INTEGER NOT NULL, label INTEGER) WITHOUT ROWID;
+    pred INTEGER NOT NULL, label INTEGER, score REAL) WITHOUT ROWID;
 CREATE INDEX predictions_window ON predictions (window);
 CREATE TABLE orphan_labels (id TEXT PRIMARY KEY, label INTEGER NOT NULL, received REAL NOT NULL)
     WITHOUT ROWID;
 CREATE TABLE batches (
     batch_id TEXT PRIMARY KEY, kind TEXT NOT NULL, n_rows INTEGER NOT NULL,
     received REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE score_atoms (
+    window INTEGER NOT NULL, group_id INTEGER NOT NULL, score REAL NOT NULL,
+    label INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (window, group_id, score, label)) WITHOUT ROWID;
+"""
+
+# from schema version 1: the score column of pending predictions and the score atoms
+_MIGRATE_1_2 = """
+ALTER TABLE predictions ADD COLUMN score REAL;
+CREATE TABLE score_atoms (
+    window INTEGER NOT NULL, group_id INTEGER NOT NULL, score REAL NOT NULL,
+    label INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (window, group_id, score, label)) WITHOUT ROWID;
 """
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -151,7 +172,16 @@ class Store:
                 cur.executemany("INSERT INTO fairaudit_meta VALUES (?, ?)", meta.items())
                 return config
             meta = dict(cur.execute("SELECT key, value FROM fairaudit_meta").fetchall())
-            if meta.get("format") == FORMAT and "pending_labels" not in meta:
+            if meta.get("format") != FORMAT:
+                raise StoreError(f"{self.path} is not a fairaudit monitor store (no format mark).")
+            version = int(meta.get("schema_version", "0"))
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer fairaudit (store schema version "
+                    f"{version}; this fairaudit reads up to version {SCHEMA_VERSION}); upgrade "
+                    "fairaudit."
+                )
+            if "pending_labels" not in meta:
                 # stores written before these counters were kept: count once
                 pending = cur.execute(
                     "SELECT COUNT(*) FROM predictions WHERE label IS NULL"
@@ -162,23 +192,30 @@ class Store:
                     [("pending_labels", str(pending)), ("orphan_labels", str(orphans))],
                 )
                 meta.update(pending_labels=str(pending), orphan_labels=str(orphans))
-        if meta.get("format") != FORMAT:
-            raise StoreError(f"{self.path} is not a fairaudit monitor store (no format mark).")
-        version = int(meta.get("schema_version", "0"))
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer fairaudit (store schema version {version}; "
-                f"this fairaudit reads up to version {SCHEMA_VERSION}); upgrade fairaudit."
-            )
-        stored = json.loads(meta["config"])
-        if config is not None:
-            for key, value in config.items():
-                if key in stored and stored[key] != value:
-                    raise StoreError(
-                        f"{self.path} was created with {key}={stored[key]!r}, not {value!r}; "
-                        f"open it with the same settings (or sensitive_features=None to use "
-                        "the stored ones), or use a new store file."
-                    )
+            stored = json.loads(meta["config"])
+            if version < 2:
+                # version 1 stored no scores: add the (empty) score tables and take the score
+                # rounding of the process that opens it first (or none), in this transaction
+                for statement in _MIGRATE_1_2.split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                stored["score_decimals"] = None if config is None else config.get("score_decimals")
+                cur.executemany(
+                    "UPDATE fairaudit_meta SET value = ? WHERE key = ?",
+                    [
+                        (str(SCHEMA_VERSION), "schema_version"),
+                        (json.dumps(stored, sort_keys=True), "config"),
+                    ],
+                )
+            if config is not None:
+                for key, value in config.items():
+                    if key in stored and stored[key] != value:
+                        raise StoreError(
+                            f"{self.path} was created with {key}={stored[key]!r}, not "
+                            f"{value!r}; open it with the same settings (or "
+                            "sensitive_features=None to use the stored ones), or use a new "
+                            "store file."
+                        )
         return stored
 
     @staticmethod

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fairaudit.metrics import CountTable, GroupMetrics, group_metrics
+from fairaudit.monitor._scores import RawAtoms, labelled_atoms
 
 __all__ = ["cells_to_table", "table_group_metrics"]
 
@@ -23,16 +24,24 @@ def cells_to_table(
     feature_names: tuple[str, ...],
     *,
     pos_label: Any = 1,
+    atoms: RawAtoms | None = None,
 ) -> CountTable:
     """Build a binary count table from (G, 4) integer cells and the groups' values.
 
-    Groups without rows are dropped; groups are sorted by their labels.
+    Groups without rows are dropped; groups are sorted by their labels. ``atoms`` (score
+    atoms whose groups are positions in ``keys``) gives the table the score atoms of their
+    labelled rows (possibly none).
     """
     cells = np.asarray(cells, dtype=np.int64).reshape(-1, 4)
     keep = np.flatnonzero(cells.sum(axis=1) > 0)
     kept_keys = [keys[i] for i in keep]
     order = sorted(range(len(kept_keys)), key=lambda i: kept_keys[i])
     kept_keys = [kept_keys[i] for i in order]
+    scores = None
+    if atoms is not None:
+        mapping = np.full(len(keys), -1, dtype=np.intp)
+        mapping[keep[order]] = np.arange(len(kept_keys))
+        scores = labelled_atoms(atoms, mapping, len(kept_keys))
     cells = cells[keep[order]] if keep.size else cells[:0]
     n_features = len(feature_names)
     levels = []
@@ -59,6 +68,7 @@ def cells_to_table(
         cells=cells.astype(np.float64),
         cell_n=cells,
         cell_w2=None,
+        scores=scores,
         pos_label=pos_label,
     )
 

@@ -9,8 +9,9 @@ adds an ASGI middleware to a FastAPI (or any Starlette) app. For each successful
 request's records and the decisions from the response, and adds them to the monitor, so
 that Prometheus (``monitor.collector()``) sees the served model's group metrics as it sees
 its latency. The defaults read KServe v1 / TF Serving bodies: ``{"instances": [record, ...]}``
-in, ``{"predictions": [label or {"label": ...}, ...]}`` out; ``extract`` handles any other
-shape.
+in, ``{"predictions": [label or {"label": ..., "score": ...}, ...]}`` out (the score, when
+every prediction of a response has one, is recorded as ``y_score``); ``extract`` handles any
+other shape.
 
 By default rows are buffered and written by a background thread every ``flush_interval``
 seconds (one durable transaction per flush, off the request path); ``flush_interval=0``
@@ -38,7 +39,11 @@ __all__ = ["Extract", "PredictionRecorder", "record_predictions"]
 
 logger = logging.getLogger(__name__)
 
-Extract = Callable[[Any, Any], tuple[list[Any], dict[str, list[Any]], list[Any] | None]]
+Extract = Callable[[Any, Any], tuple[Any, ...]]
+"""``extract(request_json, response_json)`` -> ``(labels, {feature: values}, ids or None)``,
+or the same with a fourth item, the scores (or None)."""
+
+_Rows = tuple[list[Any], dict[str, list[Any]], list[Any] | None, list[Any] | None]
 
 
 class PredictionRecorder:
@@ -62,16 +67,18 @@ class PredictionRecorder:
         id_key: str | None,
         extract: Extract | None,
         flush_interval: float,
+        score_key: str | None = "score",
     ) -> None:
         self.monitor = monitor
         self.path = path
         self.label_key = label_key
+        self.score_key = score_key
         self.id_key = id_key
         self.extract = extract if extract is not None else self._default_extract
         self.flush_interval = float(flush_interval)
         self.stats = {"requests": 0, "rows": 0, "skipped": 0, "flushes": 0}
         self._lock = threading.Lock()
-        self._buffer: list[tuple[list[Any], dict[str, list[Any]], list[Any] | None, float]] = []
+        self._buffer: list[tuple[_Rows, float]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if self.flush_interval > 0:
@@ -80,9 +87,7 @@ class PredictionRecorder:
             )
             self._thread.start()
 
-    def _default_extract(
-        self, request: Any, response: Any
-    ) -> tuple[list[Any], dict[str, list[Any]], list[Any] | None]:
+    def _default_extract(self, request: Any, response: Any) -> _Rows:
         records = request["instances"] if isinstance(request, dict) else request
         predictions = response["predictions"] if isinstance(response, dict) else response
         if not isinstance(records, list) or not isinstance(predictions, list):
@@ -92,14 +97,24 @@ class PredictionRecorder:
         labels = [p[self.label_key] if isinstance(p, dict) else p for p in predictions]
         features = {c: [r[c] for r in records] for c in self.monitor.sensitive_features}
         ids = None if self.id_key is None else [r[self.id_key] for r in records]
-        return labels, features, ids
+        key = self.score_key
+        scores = None
+        if key is not None and all(isinstance(p, dict) and key in p for p in predictions):
+            scores = [p[key] for p in predictions]
+        return labels, features, ids, scores
 
     def record(self, request_body: bytes, response_body: bytes) -> None:
         """Record one request's predictions (buffered, or written now when not buffering)."""
         try:
-            labels, features, ids = self.extract(
-                json.loads(request_body or b"null"), json.loads(response_body or b"null")
+            out = tuple(
+                self.extract(
+                    json.loads(request_body or b"null"), json.loads(response_body or b"null")
+                )
             )
+            if len(out) not in (3, 4):
+                raise TypeError(f"extract returned {len(out)} items, not 3 or 4")
+            labels, features, ids = out[:3]
+            scores = out[3] if len(out) == 4 else None
         except (ValueError, TypeError, KeyError) as exc:
             with self._lock:
                 self.stats["skipped"] += 1
@@ -109,12 +124,12 @@ class PredictionRecorder:
             return
         now = time.time()
         if self.flush_interval <= 0:
-            self.monitor.update(labels, features, ids=ids, timestamps=now)
+            self.monitor.update(labels, features, ids=ids, y_score=scores, timestamps=now)
             with self._lock:
                 self.stats["flushes"] += 1
         else:
             with self._lock:
-                self._buffer.append((labels, features, ids, now))
+                self._buffer.append(((labels, features, ids, scores), now))
         with self._lock:
             self.stats["requests"] += 1
             self.stats["rows"] += len(labels)
@@ -123,18 +138,26 @@ class PredictionRecorder:
         """Write the buffered rows as one update; returns the number of rows written."""
         with self._lock:
             buffer, self._buffer = self._buffer, []
-        if not buffer:
-            return 0
-        labels = [v for b in buffer for v in b[0]]
+        # responses with scores and without them (if a model gives both) are two updates
+        written = 0
+        for scored in (True, False):
+            part = [b for b in buffer if (b[0][3] is not None) == scored]
+            if part:
+                written += self._write(part, scored)
+        return written
+
+    def _write(self, buffer: list[tuple[_Rows, float]], scored: bool) -> int:
+        labels = [v for b, _ in buffer for v in b[0]]
         features = {
-            c: [v for b in buffer for v in b[1][c]] for c in self.monitor.sensitive_features
+            c: [v for b, _ in buffer for v in b[1][c]] for c in self.monitor.sensitive_features
         }
         ids = None
-        if all(b[2] is not None for b in buffer):
-            ids = [v for b in buffer for v in (b[2] or [])]
-        stamps = np.concatenate([np.full(len(b[0]), b[3]) for b in buffer])
+        if all(b[2] is not None for b, _ in buffer):
+            ids = [v for b, _ in buffer for v in (b[2] or [])]
+        scores = [v for b, _ in buffer for v in (b[3] or [])] if scored else None
+        stamps = np.concatenate([np.full(len(b[0]), t) for b, t in buffer])
         try:
-            self.monitor.update(labels, features, ids=ids, timestamps=stamps)
+            self.monitor.update(labels, features, ids=ids, y_score=scores, timestamps=stamps)
         except Exception:  # a bad batch must not kill the flusher; it is logged
             logger.exception("fairaudit: could not record %d served predictions", len(labels))
             with self._lock:
@@ -206,6 +229,7 @@ def record_predictions(
     id_key: str | None = None,
     extract: Extract | None = None,
     flush_interval: float = 1.0,
+    score_key: str | None = "score",
 ) -> PredictionRecorder:
     """Record each prediction served on ``path`` into ``monitor`` (adds an ASGI middleware).
 
@@ -223,9 +247,14 @@ def record_predictions(
         Key of an id in each request record, so that late labels can be joined.
     extract : callable, optional
         ``extract(request_json, response_json) -> (labels, {feature: values}, ids or None)``
-        for other body shapes.
+        for other body shapes, optionally with the scores (or None) as a fourth item.
     flush_interval : float, default 1.0
         Seconds between background writes; 0 writes each request before its response.
+    score_key : str or None, default "score"
+        Key of the model's score (probability of the positive label) in each prediction
+        object; recorded as ``y_score`` when every prediction of a response has it (set the
+        monitor's ``score_decimals`` so that raw floats do not make one atom per request).
+        ``None`` records no scores.
 
     Returns
     -------
@@ -270,6 +299,7 @@ def record_predictions(
         id_key=id_key,
         extract=extract,
         flush_interval=flush_interval,
+        score_key=score_key,
     )
     app.add_middleware(_RecordingMiddleware, recorder=recorder)
     return recorder

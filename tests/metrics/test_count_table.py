@@ -194,3 +194,53 @@ def test_group_metrics_of_a_table_refuses_data_arguments() -> None:
         fa.group_metrics(t, [1, 0])
     with pytest.raises(DataError, match="fingerprint"):
         fa.group_metrics(t, fingerprint=True)
+
+
+def test_count_table_pairs_pandas_inputs_on_their_index() -> None:
+    # y_pred's rows are in another order: paired by label, as group_metrics pairs them
+    y = pd.Series([1, 0, 1, 0], index=[10, 11, 12, 13])
+    p = pd.Series([0, 1, 0, 1], index=[13, 12, 11, 10])  # = [1, 0, 1, 0] on y's index
+    s = pd.Series(list("aabb"), index=[10, 11, 12, 13])
+    table = count_table(y, p, sensitive_features=s)
+    # group a: rows 10 (1, 1) and 11 (0, 0): one TN and one TP; the same in group b
+    assert table.cell_n.tolist() == [[1, 0, 0, 1], [1, 0, 0, 1]]
+    gm = fa.group_metrics(y, p, sensitive_features=s, metrics=["accuracy"], min_group_size=1)
+    assert gm.by_group["accuracy"].tolist() == [1.0, 1.0]
+    with pytest.raises(DataError, match="indexes hold different labels"):
+        count_table(y, p.set_axis([0, 1, 2, 3]), sensitive_features=s)
+    with pytest.raises(DataError, match="has no index to pair on"):
+        count_table(y, p, sensitive_features=s.to_numpy())
+
+
+def test_pos_label_left_out_is_a_sentinel_not_one() -> None:
+    import inspect
+    import pickle
+
+    from fairaudit._validation import NOT_GIVEN
+
+    for func in (fa.group_metrics, count_table):
+        default = inspect.signature(func).parameters["pos_label"].default
+        assert default is NOT_GIVEN
+        assert repr(default) == "<not given>"
+        assert not isinstance(default, int)
+    assert pickle.loads(pickle.dumps(NOT_GIVEN)) is NOT_GIVEN
+    y = ["a", "b", "c", "a", "b", "c"]
+    p = ["a", "b", "b", "a", "c", "c"]
+    s = list("xxxyyy")
+    # left out: 1, and more than two labels refused; given (any label): one against the rest
+    for func in (fa.group_metrics, count_table):
+        with pytest.raises(DataError, match="two labels"):
+            func(y, p, sensitive_features=s)
+    table = count_table(y, p, sensitive_features=s, pos_label="b")
+    assert table.pos_label == "b"
+    # x: (a, a) TN, (b, b) TP, (c, b) FP; y: (a, a) TN, (b, c) FN, (c, c) TN
+    assert table.cell_n.tolist() == [[1, 1, 0, 1], [2, 0, 1, 0]]
+    assert (
+        count_table([0, 1, 2], [0, 1, 1], sensitive_features=list("aab"), pos_label=1).n_rows == 3
+    )
+    one = count_table([0, 1, 1], [0, 1, 0], sensitive_features=list("aab"))
+    assert one.pos_label == 1
+    gm = fa.group_metrics(
+        y, p, sensitive_features=s, pos_label="b", metrics=["selection_rate"], min_group_size=1
+    )
+    assert gm.provenance["parameters"]["pos_label"] == "b"

@@ -187,8 +187,10 @@ def test_bad_input():
         fa.metrics.drift(a, other)
     with pytest.raises(TypeError, match="count table or a GroupMetrics"):
         fa.metrics.drift(a, [1, 2])
-    with pytest.raises(ValueError, match="not a rate metric"):
+    with pytest.raises(DataError, match="needs score atoms, but table_a was counted without"):
         fa.metrics.drift(a, a, metrics=["roc_auc"])
+    with pytest.raises(ValueError, match="not a rate or score metric"):
+        fa.metrics.drift(a, a, metrics=["mean_error"])
     with pytest.raises(TypeError, match="n_boot"):
         fa.metrics.drift(a, a, n_boot=-1)
     with pytest.raises(ValueError, match="alpha"):

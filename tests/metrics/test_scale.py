@@ -193,7 +193,7 @@ def test_bad_sources(files, tmp_path):
 
 
 def test_arrays_with_data_and_names_without(files):
-    root, df = files
+    _, df = files
     with pytest.raises(TypeError, match="y_true must be a column name"):
         fa.group_metrics(df["y"], "p", sensitive_features="s", data=df)
     with pytest.raises(TypeError, match="sensitive_features must be a column name"):
@@ -202,10 +202,6 @@ def test_arrays_with_data_and_names_without(files):
         fa.group_metrics("y", "p", sensitive_features=df["s"])
     with pytest.raises(TypeError, match="is a column name, but data= is not given"):
         count_table(df["y"], df["p"], sensitive_features=df["s"], y_score="sc")
-    with pytest.raises(DataError, match="fingerprint"):
-        fa.group_metrics(
-            "y", "p", sensitive_features="s", data=root / "d.parquet", fingerprint=True
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,3 +280,166 @@ def test_progress_bar_option_runs(files, capsys):
     root, df = files
     t = count_table("y", "p", sensitive_features="s", data=root / "d.parquet", progress=True)
     assert t.n_rows == len(df)
+
+
+# --------------------------------------------------------------------------------------------
+# pos_label given on many labels, weight columns, fingerprints and sources in the engine
+
+
+@pytest.mark.parametrize("source", ["d.parquet", "d.csv"])
+def test_duckdb_given_pos_label_is_one_vs_rest_as_in_memory(files, source):
+    root, df = files
+    kw = {"y_true": "k", "y_pred": "kp", "sensitive_features": ["s", "r"], "pos_label": "v"}
+    a = fa.group_metrics(**kw, data=df, n_boot=20, random_state=2)
+    b = fa.group_metrics(**kw, data=root / source, n_boot=20, random_state=2)
+    assert_same(a, b, exact=True)
+    # the same as binarizing by hand
+    c = fa.group_metrics(
+        df["k"] == "v", df["kp"] == "v", sensitive_features=df[["s", "r"]], pos_label=True,
+        n_boot=20, random_state=2,
+    )  # fmt: skip
+    assert np.array_equal(a.by_group.to_numpy(float), c.by_group.to_numpy(float), equal_nan=True)
+    table = count_table(**kw, data=root / source)
+    assert table.pos_label == "v"
+    np.testing.assert_array_equal(table.cell_n, count_table(**kw, data=df).cell_n)
+    np.testing.assert_array_equal(
+        table.cell_n,
+        count_table(df["k"], df["kp"], sensitive_features=df[["s", "r"]], pos_label="v").cell_n,
+    )
+    # left out, more than two labels are refused by every path
+    for data in (df, root / source):
+        with pytest.raises(DataError, match="two labels"):
+            count_table("k", "kp", sensitive_features="s", data=data)
+
+
+def test_duckdb_weight_column_checked_as_in_memory(files, tmp_path):
+    root, df = files
+    text = df.assign(wt=df["w"].astype(str))
+    text.to_parquet(tmp_path / "t.parquet")
+    kw = {"y_true": "y", "y_pred": "p", "sensitive_features": "s"}
+    for case in (CASES["binary"], CASES["regression"]):
+        kw = {**case, "sensitive_features": "s"}
+        with pytest.raises(DataError, match="sample_weight: column 'wt' holds VARCHAR values"):
+            count_table(**kw, sample_weight="wt", data=tmp_path / "t.parquet")
+    with pytest.raises(TypeError, match="column 'wt' holds VARCHAR"):  # numpy: TypeError
+        count_table(**kw, sample_weight="wt", data=tmp_path / "t.parquet")
+    with pytest.raises(TypeError, match="sample_weight must be numeric"):
+        count_table(**kw, sample_weight="wt", data=text)
+    with pytest.raises(DataError, match="y_score: column 'k' holds VARCHAR"):
+        count_table("y", "p", y_score="k", sensitive_features="s", data=root / "d.parquet")
+    bad = df.copy()
+    bad.loc[[1, 2], "w"] = -1.0
+    bad.loc[[5], "w"] = np.inf
+    bad.to_parquet(tmp_path / "b.parquet")
+    for data in (bad, tmp_path / "b.parquet"):  # missing first, as in memory
+        with pytest.raises(MissingValueError, match="1 missing or infinite"):
+            count_table(**CASES["binary"], sensitive_features="s", sample_weight="w", data=data)
+    bad.loc[[5], "w"] = np.nan
+    bad.to_parquet(tmp_path / "n.parquet")
+    with pytest.raises(MissingValueError, match="1 missing or infinite"):
+        count_table(**CASES["regression"], sensitive_features="s", sample_weight="w",
+                    data=tmp_path / "n.parquet")  # fmt: skip
+    bad.loc[[5], "w"] = 1.0
+    bad.to_parquet(tmp_path / "g.parquet")
+    for data in (bad, tmp_path / "g.parquet"):
+        with pytest.raises(DataError, match="2 negative value"):
+            count_table(**CASES["binary"], sensitive_features="s", sample_weight="w", data=data)
+
+
+def test_cli_text_weight_column_exits_2(files):
+    import io
+
+    from fairaudit.cli import main
+
+    root, _ = files
+    err = io.StringIO()
+    argv = ["audit", str(root / "d.csv"), "--target", "y", "--prediction", "p",
+            "--sensitive", "s", "--sample-weight", "k", "--quiet"]  # fmt: skip
+    assert main(argv, stdout=io.StringIO(), stderr=err) == 2
+    assert "--sample-weight: column 'k' holds VARCHAR values, not numbers" in err.getvalue()
+
+
+def test_duckdb_fingerprints_do_not_depend_on_order_or_files(files):
+    root, df = files
+    kw = {**CASES["weighted_scores"], "sensitive_features": ["s", "r"], "fingerprint": True}
+    whole = count_table(**kw, data=root / "d.parquet")
+    parts = count_table(**kw, data=f"{root}/parts/*.parquet")
+    shuffled = count_table(**kw, data=df.sample(frac=1.0, random_state=3), engine="duckdb")
+    fp = whole.source[0]["fingerprints"]
+    assert fp == parts.source[0]["fingerprints"] == shuffled.source[0]["fingerprints"]
+    assert fp["rows"] == len(df)
+    assert set(fp["sensitive_features"]) == {"s", "r"}
+    assert all(len(fp[k]) == 16 for k in ("y_true", "y_pred", "y_score", "sample_weight"))
+    # the digest of a column is the sum of per-row MD5 prefixes, as documented
+    import hashlib
+
+    by_hand = (
+        sum(int(hashlib.md5(str(v).encode()).hexdigest()[:16], 16) for v in df["y"].tolist())
+        % 2**64
+    )
+    assert fp["y_true"] == format(by_hand, "016x")
+    # where the rows came from
+    src = parts.source[0]
+    assert src["kind"] == "files"
+    assert src["n_files"] == 3
+    assert src["rows"] == len(df)
+    assert all(p.endswith(".parquet") for p in src["paths"])
+    gm = fa.group_metrics(**kw, data=root / "d.parquet", min_group_size=1)
+    assert gm.provenance["fingerprints"] == fp
+    assert gm.provenance["sources"][0]["paths"] == [str((root / "d.parquet").resolve())]
+    # a changed value changes its column's digest and the row digest only
+    other = df.copy()
+    other.loc[0, "p"] = 1 - other.loc[0, "p"]
+    changed = count_table(**kw, data=other, engine="duckdb").source[0]["fingerprints"]
+    assert changed["y_pred"] != fp["y_pred"]
+    assert changed["row_digest"] != fp["row_digest"]
+    assert changed["y_true"] == fp["y_true"]
+
+
+def test_sources_add_and_survive_parquet(files, tmp_path):
+    root, df = files
+    days = [count_table("y", "p", sensitive_features="s", data=p)
+            for p in sorted((root / "parts").glob("*.parquet"))]  # fmt: skip
+    total = sum(days[1:], days[0])
+    assert [s["rows"] for s in total.source] == [len(df.iloc[i::3]) for i in range(3)]
+    total.to_parquet(tmp_path / "t.parquet")
+    assert fa.metrics.CountTable.from_parquet(tmp_path / "t.parquet").source == total.source
+    # batches of arrays make one entry
+    a = count_table(df["y"], df["p"], sensitive_features=df["s"])
+    assert (a + a + a).source == ({"kind": "arrays", "rows": 3 * len(df)},)
+    gm = fa.group_metrics(total)
+    assert [s["paths"] for s in gm.provenance["sources"]] == [s["paths"] for s in total.source]
+    with pytest.raises(DataError, match=r"count_table\(\.\.\., fingerprint=True\)"):
+        fa.group_metrics(total, fingerprint=True)
+
+
+def test_audit_on_files_records_its_source(files):
+    from sklearn.linear_model import LogisticRegression
+
+    root, df = files
+    feats = ["sc", "w", "yr"]
+    model = LogisticRegression().fit(df[feats], df["y"])
+    gm = fa.audit(
+        model, data=f"{root}/parts/*.parquet", y_true="y", features=feats,
+        sensitive_features="s", batch_size=1000,
+    )  # fmt: skip
+    (src,) = gm.provenance["sources"]
+    assert src["kind"] == "files"
+    assert src["n_files"] == 3
+    assert src["rows"] == len(df)
+
+
+def test_report_says_where_the_rows_came_from(files):
+    import json
+
+    root, _ = files
+    gm = fa.group_metrics(
+        "y", "p", sensitive_features="s", data=f"{root}/parts/*.parquet", fingerprint=True
+    )
+    payload = json.loads(fa.Report(plots=False).add(gm).to_json())
+    (result,) = payload["provenance"]["results"]
+    (src,) = result["provenance"]["sources"]
+    assert src["n_files"] == 3
+    assert src["rows"] == 3000
+    assert result["provenance"]["fingerprints"]["rows"] == 3000
+    assert "sources" in fa.Report(plots=False).add(gm).to_html()

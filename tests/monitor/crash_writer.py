@@ -32,6 +32,8 @@ def _prediction_batch(k: int) -> dict:
         "group": GROUPS[rng.integers(0, 3, size=n)],
         "timestamps": T0 + k * 7 + rng.integers(-90, 90, size=n),  # out of order
         "y_true": np.where(rng.random(n) < 0.3, rng.integers(0, 2, size=n), -1),
+        # scores on a grid of 101 values, so that rows share atoms
+        "y_score": rng.integers(0, 101, size=n) / 100,
     }
 
 
@@ -40,8 +42,8 @@ def units(k: int) -> list[dict]:
 
     Batches with k % 3 == 2 carry late labels: for half of the previous batch's unlabelled
     predictions, for an unknown id (an orphan) and for the first id of batch k + 1 (a label
-    that arrives before its prediction). Other batches carry predictions with ids, in two
-    updates: those without a label yet, then those whose label is known now.
+    that arrives before its prediction). Other batches carry predictions with ids and scores,
+    in two updates: those without a label yet, then those whose label is known now.
     """
     if k % 3 == 2:
         prev = _prediction_batch(k - 1)
@@ -62,6 +64,7 @@ def units(k: int) -> list[dict]:
                 "group": b["group"][rows],
                 "timestamps": b["timestamps"][rows],
                 "y_true": b["y_true"][rows] if labelled else None,
+                "y_score": b["y_score"][rows],
             }
         )
     return out
@@ -84,6 +87,7 @@ def write(path: str, start: int) -> None:
                     {"g": u["group"]},
                     ids=u["ids"],
                     y_true=u["y_true"],
+                    y_score=u["y_score"],
                     timestamps=u["timestamps"],
                     batch_id=batch_id,
                 )

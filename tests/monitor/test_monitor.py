@@ -215,7 +215,7 @@ def test_a_store_from_a_newer_version_is_refused_with_its_version(store):
     con.execute("UPDATE fairaudit_meta SET value = '7' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match="schema version 7; this fairaudit reads up to version 1"):
+    with pytest.raises(StoreError, match="schema version 7; this fairaudit reads up to version 2"):
         FairnessMonitor(store)
 
 
@@ -257,7 +257,12 @@ def test_batch_columns_must_be_the_monitors_features(store):
         ({"timestamps": ["2026-01-01", None, "2026-01-02"]}, MissingValueError, "timestamps"),
         ({"timestamps": ["soon", "later", "never"]}, DataError, "could not be read"),
         ({"ids": ["1", None, "3"]}, MissingValueError, "ids has missing"),
-        ({"y_score": [0.1, 0.2, 0.3]}, ValueError, "y_score is not stored"),
+        ({"y_score": [0.1, 0.2]}, DataError, "y_score has 2 rows"),
+        ({"y_score": [0.1, float("nan"), 0.3]}, MissingValueError, "y_score has 1 missing"),
+        ({"y_score": [0.1, 1.5, 0.3]}, DataError, "outside \\[0, 1\\] at rows \\[1\\]"),
+        ({"y_score": [0.1, float("inf"), 0.3]}, DataError, "outside \\[0, 1\\]"),
+        ({"y_score": ["0.1", "low", "0.3"]}, TypeError, "y_score must be numbers"),
+        ({"y_score": [True, False, True]}, TypeError, "y_score must be numbers"),
         ({"batch_id": 3}, TypeError, "batch_id must be a str"),
     ],
 )
@@ -278,7 +283,9 @@ def test_bad_batches_are_refused(store, kwargs, error, match):
         ({"window": 0}, ValueError, "positive number of rows"),
         ({"window": 1.5}, TypeError, "window must be"),
         ({"keep": "soon"}, ValueError, "keep must be a positive duration"),
-        ({"metrics": ["roc_auc"]}, ValueError, "not a rate metric"),
+        ({"metrics": ["mean_prediction"]}, ValueError, "not a rate or score metric"),
+        ({"score_decimals": 2.5}, TypeError, "score_decimals must be an int"),
+        ({"score_decimals": -1}, ValueError, "score_decimals must be between 0 and 15"),
         ({"sensitive_features": [1]}, TypeError, "list of column names"),
         ({"window": 10, "keep": "1d"}, ValueError, "number of windows"),
     ],
@@ -310,7 +317,7 @@ def test_store_file_is_plain_sqlite_with_a_schema_version(store):
     meta = dict(con.execute("SELECT key, value FROM fairaudit_meta"))
     con.close()
     assert meta["format"] == "fairaudit-monitor"
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == "2"
     assert json.loads(meta["config"])["sensitive_features"] == ["g"]
 
 

@@ -232,3 +232,46 @@ def test_serve_runs_until_sigterm(tmp_path):
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_ingest_scores_with_late_labels(tmp_path, frame, rng):
+    import fairaudit as fa
+
+    frame["p"] = rng.random(len(frame))
+    preds, labels = tmp_path / "p.csv", tmp_path / "l.csv"
+    frame.to_csv(preds, index=False)
+    frame[["id", "y"]].to_csv(labels, index=False)
+    store = str(tmp_path / "s.db")
+    argv = ["monitor", "ingest", str(preds), "--store", store, "--prediction", "pred"]
+    argv += ["--sensitive", "zip", "--id", "id", "--score", "p", "--score-decimals", "2"]
+    assert _run(*argv)[0] == 0
+    code, out, _ = _run(
+        "monitor", "ingest", str(labels), "--store", store, "--target", "y", "--id", "id"
+    )
+    assert (code, "500 labels added (500 matched)" in out) == (0, True)
+    expected = fa.group_metrics(
+        frame["y"],
+        frame["pred"],
+        y_score=frame["p"].round(2),
+        sensitive_features=frame["zip"].astype(str),
+        metrics=["roc_auc", "brier_score"],
+    ).by_group
+    with FairnessMonitor(store) as mon:
+        assert mon.score_decimals == 2
+        got = mon.current(metrics=["roc_auc", "brier_score"]).by_group
+    np.testing.assert_allclose(
+        got[["roc_auc", "brier_score"]], expected[["roc_auc", "brier_score"]]
+    )
+    # a score outside [0, 1]: exit 2 naming the column's problem, nothing added
+    frame.loc[3, "p"] = 1.5
+    bad = tmp_path / "bad.csv"
+    frame.assign(id=frame["id"] + "x").to_csv(bad, index=False)
+    code, _, err = _run(
+        "monitor", "ingest", str(bad), "--store", store, "--prediction", "pred", "--score", "p"
+    )
+    assert code == 2
+    assert "y_score has values outside [0, 1]" in err
+    code, _, err = _run(
+        "monitor", "ingest", str(bad), "--store", store, "--prediction", "pred", "--score", "q"
+    )
+    assert (code, "--score: column 'q' is not in" in err) == (2, True)

@@ -5,14 +5,17 @@ writes deterministic batches and prints ``ack K.J`` after each update returns. T
 the child with SIGKILL after a random delay, then checks that the store holds exactly the
 acknowledged updates, plus possibly the one in flight (whole, never partial, never twice).
 The next child restarts at the killed batch and resends it: the store skips what it already
-holds (batch ids), so nothing is counted twice.
+holds (batch ids), so nothing is counted twice. The predictions carry scores: the store's
+score atoms (read with SQL) must equal the acknowledged ones too, pending and labelled.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -59,7 +62,13 @@ class Model:
                 lab = None if u["y_true"] is None else int(u["y_true"][r])
                 if lab is None and i in self.orphans:
                     lab = self.orphans.pop(i)
-                self.preds[i] = [w, str(u["group"][r]), int(u["y_pred"][r]), lab]
+                self.preds[i] = [
+                    w,
+                    str(u["group"][r]),
+                    int(u["y_pred"][r]),
+                    lab,
+                    float(u["y_score"][r]),
+                ]
         self.applied.append(unit_id)
 
     def side_counts(self) -> tuple[int, int]:
@@ -68,9 +77,16 @@ class Model:
 
     def counts(self) -> Counter:
         out: Counter = Counter()
-        for w, g, p, lab in self.preds.values():
+        for w, g, p, lab, _ in self.preds.values():
             cell = 4 + p if lab is None else 2 * lab + p
             out[(w, g, _CELLS[cell])] += 1
+        return out
+
+    def atoms(self) -> Counter:
+        """(window, group, score, label or 2 when pending) -> predictions."""
+        out: Counter = Counter()
+        for w, g, _, lab, score in self.preds.values():
+            out[(w, g, score, 2 if lab is None else lab)] += 1
         return out
 
 
@@ -79,6 +95,19 @@ def next_unit(unit_id: tuple[int, int] | None) -> tuple[int, int]:
         return (0, 0)
     k, j = unit_id
     return (k, j + 1) if j + 1 < len(writer.units(k)) else (k + 1, 0)
+
+
+def store_atoms(path: Path) -> Counter:
+    """The store's score atoms, read with SQL (not through the monitor)."""
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute(
+            "SELECT a.window, g.key, a.score, a.label, a.n FROM score_atoms a "
+            "JOIN groups g ON g.group_id = a.group_id WHERE a.n != 0"
+        ).fetchall()
+    finally:
+        con.close()
+    return Counter({(w, json.loads(k)[0], s, lab): n for w, k, s, lab, n in rows})
 
 
 def store_state(path: Path) -> tuple[Counter, int]:
@@ -167,14 +196,19 @@ def test_kill_9_loses_no_acknowledged_update_and_never_double_counts(fork_server
                 assert unit == next_unit(model.applied[-1] if model.applied else None)
                 model.apply(unit)
         state, orphans = store_state(path)
+        atoms = store_atoms(path)
         if state == model.counts() and orphans == model.side_counts():
+            assert atoms == model.atoms(), "score atoms differ from the acknowledged updates"
             continue
         # otherwise the store must hold exactly the one in-flight update as well
         model.apply(next_unit(model.applied[-1] if model.applied else None))
         in_flight_present += 1
         assert state == model.counts(), "store differs from the acknowledged updates"
         assert orphans == model.side_counts()
+        assert atoms == model.atoms(), "score atoms differ from the acknowledged updates"
     assert kills == rounds
+    assert any(k[3] == 2 for k in model.atoms())
+    assert any(k[3] < 2 for k in model.atoms())
     assert len(model.applied) >= rounds  # every writer made progress before its kill
     # the run saw both outcomes of an interrupted update over the rounds, or at least ran
     assert in_flight_present <= rounds

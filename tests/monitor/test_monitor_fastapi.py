@@ -172,3 +172,59 @@ def test_reference_server_records_into_a_monitor(tmp_path):
     assert int(gm.by_group["count"].sum()) == 50
     expected = model.predict(test)
     assert gm.overall["selection_rate"] == pytest.approx(expected.mean())
+    # the served score is recorded too (the model's predict_proba, exact float round trip)
+    frame = mon.counts()
+    assert int(frame["scored"].sum()) == 50
+    proba = model.predict_proba(test)[:, 1]
+    total = float((frame["scored"] * frame["mean_score"]).sum())
+    assert total == pytest.approx(proba.sum(), rel=1e-12)
+
+
+def test_served_scores_are_recorded_and_late_labels_give_roc_auc(tmp_path, rng):
+    import pandas as pd
+
+    import fairaudit as fa
+
+    app = create_app()
+    mon = FairnessMonitor(
+        tmp_path / "s.db", sensitive_features=["sex"], min_group_size=1, score_decimals=2
+    )
+    recorder = record_predictions(app, mon, flush_interval=0.05, id_key="id")
+    records = _records(rng, 200)
+    post_all(app, [("/predict", {"instances": records[i : i + 50]}) for i in range(0, 200, 50)])
+    recorder.close()
+    outcomes = rng.integers(0, 2, 200)
+    mon.update_labels([r["id"] for r in records], outcomes)
+    ages = np.array([r["age"] for r in records])
+    expected = fa.group_metrics(
+        outcomes,
+        (ages > 40).astype(int),
+        y_score=np.round(ages / 100, 2),
+        sensitive_features=pd.Series([r["sex"] for r in records], name="sex"),
+        metrics=["selection_rate", "roc_auc", "brier_score", "calibration_error"],
+        ci_method="wilson",
+    )
+    pd.testing.assert_frame_equal(mon.current().by_group, expected.by_group)
+    mon.close()
+
+
+def test_custom_extract_may_return_scores_and_score_key_none_records_none(tmp_path):
+    app = create_app()
+    mon = FairnessMonitor(tmp_path / "s.db", sensitive_features=["sex"], min_group_size=1)
+
+    def extract(request, response):
+        rows = request["instances"]
+        return [1] * len(rows), {"sex": [r["sex"] for r in rows]}, None, [0.5] * len(rows)
+
+    recorder = record_predictions(app, mon, extract=extract, flush_interval=0)
+    post_all(app, [("/predict", {"instances": _records(np.random.default_rng(0), 3)})])
+    recorder.close()
+    assert int(mon.counts()["scored"].sum()) == 3
+    mon.close()
+    app = create_app()
+    mon = FairnessMonitor(tmp_path / "t.db", sensitive_features=["sex"], min_group_size=1)
+    recorder = record_predictions(app, mon, score_key=None, flush_interval=0)
+    post_all(app, [("/predict", {"instances": _records(np.random.default_rng(0), 3)})])
+    recorder.close()
+    assert "scored" not in mon.counts()
+    mon.close()

@@ -9,9 +9,26 @@ import pandas as pd
 
 from fairaudit.exceptions import DataError
 
-__all__ = ["Columns", "check_columns", "column_names", "frame_columns", "source_kind"]
+__all__ = [
+    "ColumnTypeError",
+    "Columns",
+    "check_columns",
+    "check_numeric_columns",
+    "column_names",
+    "frame_columns",
+    "source_kind",
+]
 
 _ENGINES = ("auto", "numpy", "duckdb", "spark")
+
+
+class ColumnTypeError(DataError, TypeError):
+    """A column of a data source whose type cannot hold what the argument needs (numbers).
+
+    A :class:`~fairaudit.exceptions.DataError` (the type comes from the data: a CSV column
+    the engine read as text) and a :class:`TypeError`, as the in-memory path raises for the
+    same input.
+    """
 
 
 class Columns:
@@ -142,3 +159,30 @@ def frame_columns(data: Any) -> list[str]:
     if type(data).__module__.startswith("polars"):
         return list(data.columns)
     return list(data.schema.names)
+
+
+def check_numeric_columns(
+    columns: Columns, types: dict[str, str], numeric: Any, boolean: Any, *, regression: bool
+) -> None:
+    """Refuse a weight (or score, or regression label) column the engine typed as non-numeric.
+
+    ``types`` maps column names to the engine's type names; ``numeric(type_name)`` tells
+    whether a type holds numbers, ``boolean(type_name)`` whether it holds booleans (numbers
+    for regression labels, as in memory; not weights or scores). Checked before the scan, which would otherwise fail deep in
+    the engine with its own conversion error.
+    """
+    wanted = []
+    if columns.sample_weight is not None:
+        wanted.append(("sample_weight", columns.sample_weight, "non-negative weights", False))
+    if columns.y_score is not None:
+        wanted.append(("y_score", columns.y_score, "scores", False))
+    if regression:
+        wanted.append(("y_true", columns.y_true, "true values (regression)", True))
+        wanted.append(("y_pred", columns.y_pred, "predicted values (regression)", True))
+    for argument, name, what, bool_ok in wanted:
+        kind = types[name]
+        if not (numeric(kind) or (bool_ok and boolean(kind))):
+            raise ColumnTypeError(
+                f"{columns.show(argument)}: column {name!r} holds {kind} values, not numbers; "
+                f"pass a numeric column of {what} (cast it first if it holds numbers as text)."
+            )

@@ -19,16 +19,17 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fairaudit._optional import import_optional
-from fairaudit.exceptions import DataError
+from fairaudit.exceptions import DataError, MissingValueError
 from fairaudit.metrics._count_table import infer_task, regression_per_group
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._engines._columns import Columns, check_columns
+from fairaudit.metrics._engines._columns import Columns, check_columns, check_numeric_columns
 from fairaudit.metrics._engines._finalize import (
     Aggregates,
     classification_table,
@@ -37,7 +38,7 @@ from fairaudit.metrics._engines._finalize import (
     values_of,
 )
 
-__all__ = ["duckdb_table", "file_relation", "open_source"]
+__all__ = ["duckdb_table", "file_relation", "open_source", "source_entry"]
 
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)?\s*$", re.IGNORECASE)
 _PARQUET = (".parquet", ".pq", ".parq")
@@ -336,23 +337,23 @@ def _weight_checks(w: str | None) -> str:
     )
 
 
-def check_weight_counts(res: dict[str, Any], column: str) -> None:
-    """Refuse NULL, negative or infinite weights, with their numbers of rows."""
+def check_weight_counts(res: dict[str, Any], column: str, argument: str = "sample_weight") -> None:
+    """Refuse NULL, NaN, infinite or negative weights, with their numbers of rows.
+
+    As the in-memory path: missing and non-finite values raise MissingValueError (checked
+    first), negative ones DataError.
+    """
     null = int(np.asarray(res["fa_w_null"]).sum())
-    if null:
-        raise DataError(
-            f"sample_weight (column {column!r}) has {null} missing (NULL) value(s); "
-            "remove or impute them."
+    inf = int(np.asarray(res["fa_w_inf"]).sum())
+    if null or inf:
+        raise MissingValueError(
+            f"{argument}: column {column!r} has {null + inf} missing or infinite value(s) "
+            f"({null} NULL, {inf} NaN or infinite); remove or impute them."
         )
     neg = int(np.asarray(res["fa_w_neg"]).sum())
     if neg:
         raise DataError(
-            f"sample_weight (column {column!r}) has {neg} negative value(s); weights must be >= 0."
-        )
-    inf = int(np.asarray(res["fa_w_inf"]).sum())
-    if inf:
-        raise DataError(
-            f"sample_weight (column {column!r}) has {inf} infinite or NaN value(s); remove them."
+            f"{argument}: column {column!r} has {neg} negative value(s); weights must be >= 0."
         )
 
 
@@ -416,30 +417,102 @@ def duckdb_table(
     regression_n_boot: int,
     varchar_sensitive: bool = False,
     labels: Any = None,
+    fingerprint: bool = False,
 ) -> CountTable:
-    """Count the rows of a DuckDB source (files, relation, query, or in-memory table)."""
+    """Count the rows of a DuckDB source (files, relation, query, or in-memory table).
+
+    The table's ``source`` says where the rows came from (the files, the query) and, with
+    ``fingerprint``, holds order-independent digests of the columns used (one more scan).
+    """
     varchar = columns.sensitive if varchar_sensitive else []
     with open_source(
         data, columns, memory_limit=memory_limit, threads=threads, varchar=varchar
     ) as (con, rel, described, files):
-        if progress is None:  # on a terminal, for files, when tqdm is there
-            import importlib.util
-
-            show = bool(
-                files and sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None
+        table = _count(
+            rel, columns, con, files, described, pos_label=pos_label, task=task,
+            metrics=metrics, missing_groups=missing_groups, progress=progress,
+            regression_n_boot=regression_n_boot, labels=labels,
+        )  # fmt: skip
+        entry = source_entry(data, files, table.n_rows)
+        if fingerprint:
+            from fairaudit.metrics._engines._fingerprint import (
+                duckdb_fingerprint_sql,
+                fingerprints_from,
             )
-        else:
-            show = bool(progress)
-        if labels is not None:
-            _refuse_fractional_predictions(rel, columns)
-            resolved = "binary"
-        else:
-            resolved = _resolve_auto_task(rel, columns, con, task, metrics, pos_label)
-        if resolved == "regression":
-            return _regression(rel, columns, con, show, missing_groups, regression_n_boot)
-        return _classification(
-            rel, columns, con, show, pos_label, resolved, metrics, missing_groups, labels, described
-        )
+
+            show = bool(progress) and files
+            res = _fetch(rel, duckdb_fingerprint_sql(columns, q), con, show, "fairaudit: digests")
+            first = {k: np.asarray(v, dtype=object)[0] for k, v in res.items()}
+            entry["fingerprints"] = fingerprints_from(first, columns, "duckdb")
+        return replace(table, source=(entry,))
+
+
+def source_entry(data: Any, files: bool, rows: int) -> dict[str, Any]:
+    """Where the rows came from, JSON-safe: the files (at most 100 listed) or the query."""
+    entry: dict[str, Any] = {"engine": "duckdb"}
+    if files:
+        paths = [os.path.abspath(p) for p in expand_paths(data)]
+        entry.update(kind="files", paths=paths[:100], n_files=len(paths))
+    elif isinstance(data, tuple):
+        entry.update(kind="duckdb query", query=str(data[1]))
+    else:
+        module = type(data).__module__.split(".")[0].lstrip("_")
+        entry["kind"] = "duckdb relation" if module == "duckdb" else f"{module} table"
+    entry["rows"] = int(rows)
+    return entry
+
+
+def _numeric_type(kind: str) -> bool:
+    base = kind.upper().split("(")[0]
+    return base in _NUMERIC_TYPES
+
+
+_NUMERIC_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
+}  # fmt: skip
+
+
+def _count(
+    rel: Any,
+    columns: Columns,
+    con: Any,
+    files: bool,
+    described: str,
+    *,
+    pos_label: Any,
+    task: str,
+    metrics: Any,
+    missing_groups: Any,
+    progress: bool | None,
+    regression_n_boot: int,
+    labels: Any,
+) -> CountTable:
+    """Scan the relation into a count table (the body of :func:`duckdb_table`)."""
+    if progress is None:  # on a terminal, for files, when tqdm is there
+        import importlib.util
+
+        show = bool(files and sys.stderr.isatty() and importlib.util.find_spec("tqdm") is not None)
+    else:
+        show = bool(progress)
+    if labels is not None:
+        _refuse_fractional_predictions(rel, columns)
+        resolved = "binary"
+    else:
+        resolved = _resolve_auto_task(rel, columns, con, task, metrics, pos_label)
+    types = dict(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+    check_numeric_columns(
+        columns,
+        types,
+        _numeric_type,
+        lambda kind: kind.upper() == "BOOLEAN",
+        regression=resolved == "regression",
+    )
+    if resolved == "regression":
+        return _regression(rel, columns, con, show, missing_groups, regression_n_boot)
+    return _classification(
+        rel, columns, con, show, pos_label, resolved, metrics, missing_groups, labels, described
+    )
 
 
 def _classification(
@@ -481,10 +554,12 @@ def _classification(
         if columns.y_score is not None:  # count each row once: in its cell row
             cell_rows = np.asarray(res["fa_is_cell"]) == 1
             check_weight_counts(
-                {k: np.asarray(res[k])[cell_rows] for k in res}, columns.sample_weight
+                {k: np.asarray(res[k])[cell_rows] for k in res},
+                columns.sample_weight,
+                columns.show("sample_weight"),
             )
         else:
-            check_weight_counts(res, columns.sample_weight)
+            check_weight_counts(res, columns.sample_weight, columns.show("sample_weight"))
     is_cell = (
         np.ones(len(n_all), dtype=bool)
         if columns.y_score is None
@@ -647,7 +722,7 @@ def _regression(
         )
     if w_col is not None:
         assert columns.sample_weight is not None
-        check_weight_counts(res, columns.sample_weight)
+        check_weight_counts(res, columns.sample_weight, columns.show("sample_weight"))
     sums = np.column_stack(
         [np.asarray(res[k], dtype=np.float64) for k in ("fa_w", "fa_wp", "fa_we", "fa_wa", "fa_ws")]
     )

@@ -39,12 +39,14 @@ def scan_files(
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
+    n_boot: int = 0,
 ) -> CountTable:
     """Count the rows of files (paths or globs).
 
     Labels (``task`` None or "binary"): 0/1 (or boolean, or the text 0/1/true/false) columns
     as they are; with ``pos_label`` (text), the class whose value reads so against every
-    other. ``task="multiclass"`` or ``"regression"``: the columns as they are.
+    other. ``task="multiclass"`` or ``"regression"``: the columns as they are (regression
+    tables carry the bootstrap atoms for ``n_boot`` replicates).
     """
     from dataclasses import replace
 
@@ -53,14 +55,20 @@ def scan_files(
     binary = task in (None, "binary")
     labels = OneVsRest(pos_label, target, prediction) if binary else None
     if engine == "spark":
-        if not binary or missing_groups != "error":
-            raise ValueError(
-                "engine='spark' counts binary labels and refuses missing groups; use the "
-                "duckdb engine for task='multiclass'/'regression' or missing_groups='separate'."
-            )
         from fairaudit.metrics._engines._spark import spark_files_table
 
-        return spark_files_table(data, columns, labels=labels, master=spark_master)
+        table = spark_files_table(
+            [os.fspath(d) for d in data],
+            columns,
+            labels=labels,
+            master=spark_master,
+            task="binary" if binary else str(task),
+            missing_groups=missing_groups,
+            regression_n_boot=n_boot,
+        )
+        if binary and pos_label is not None:
+            table = replace(table, pos_label=pos_label)
+        return table
     if engine != "duckdb":
         raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}.")
     from fairaudit.metrics._engines._duckdb import duckdb_table
@@ -75,7 +83,7 @@ def scan_files(
         memory_limit=memory_limit,
         threads=threads,
         progress=progress,
-        regression_n_boot=0,
+        regression_n_boot=n_boot,
         varchar_sensitive=True,
         labels=labels,
     )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairaudit._validation import resolve_pos_label
 from fairaudit.exceptions import DataError, MissingValueError
 from fairaudit.metrics._count_table import infer_task
 from fairaudit.metrics._counts import CountTable, ScoreAtoms
@@ -147,7 +148,12 @@ def classification_table(
     missing_groups: Any,
     weighted: bool,
 ) -> CountTable:
-    """Build a binary or multiclass table from cell aggregates (and score atoms)."""
+    """Build a binary or multiclass table from cell aggregates (and score atoms).
+
+    ``pos_label`` as numpy's: left out (the sentinel), 1 with more than two labels refused;
+    given, that class against the rest.
+    """
+    pos_label, one_vs_rest = resolve_pos_label(pos_label)
     assert cells.y_true is not None
     assert cells.y_pred is not None
     if len(cells.n) == 0:
@@ -166,7 +172,9 @@ def classification_table(
     elif resolved == "binary":
         if pos_label is None:
             raise DataError("task='binary' needs a pos_label; pass the positive class.")
-        t_pos, p_pos = binary_labels(cells.y_true, cells.y_pred, pos_label=pos_label)
+        t_pos, p_pos = binary_labels(
+            cells.y_true, cells.y_pred, pos_label=pos_label, one_vs_rest=one_vs_rest
+        )
         code = codes * 4 + 2 * t_pos.astype(np.intp) + p_pos.astype(np.intp)
         shape = (g, 4)
     else:  # pragma: no cover - regression goes through regression_table

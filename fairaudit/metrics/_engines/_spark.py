@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from fairaudit._optional import import_optional
 from fairaudit.exceptions import DataError
 from fairaudit.metrics._count_table import infer_task, regression_per_group
 from fairaudit.metrics._counts import CountTable
-from fairaudit.metrics._engines._columns import Columns, check_columns
+from fairaudit.metrics._engines._columns import Columns, check_columns, check_numeric_columns
 from fairaudit.metrics._engines._finalize import (
     Aggregates,
     classification_table,
@@ -26,7 +28,13 @@ from fairaudit.metrics._engines._finalize import (
     regression_table,
 )
 
-__all__ = ["spark_files_table", "spark_table"]
+__all__ = [
+    "predict_on_executors",
+    "probe_rows",
+    "spark_files_table",
+    "spark_table",
+    "spark_type",
+]
 
 _FLOAT_TYPES = ("FloatType", "DoubleType", "DecimalType")
 
@@ -76,12 +84,13 @@ def _weight_aggs(F: Any, w: str | None) -> list[Any]:
     ]
 
 
-def _check_weights(res: dict[str, list[Any]], column: str) -> None:
+def _check_weights(res: dict[str, list[Any]], column: str, argument: str) -> None:
     from fairaudit.metrics._engines._duckdb import check_weight_counts
 
     check_weight_counts(
         {k: np.asarray([v or 0 for v in res[k]]) for k in ("fa_w_null", "fa_w_neg", "fa_w_inf")},
         column,
+        argument,
     )
 
 
@@ -125,10 +134,59 @@ def spark_table(
     missing_groups: Any,
     regression_n_boot: int,
     labels: Any = None,
+    fingerprint: bool = False,
+    source: dict[str, Any] | None = None,
 ) -> CountTable:
-    """Count the rows of a Spark DataFrame (aggregates collected, rows never)."""
+    """Count the rows of a Spark DataFrame (aggregates collected, rows never).
+
+    The table's ``source`` names the DataFrame's input files (when Spark knows them) and, with
+    ``fingerprint``, holds order-independent digests of the columns used (one more job).
+    """
     F = _check_session(df)
     check_columns(columns, list(df.columns), "the Spark DataFrame")
+    table = _count(
+        df, F, columns, pos_label=pos_label, task=task, metrics=metrics,
+        missing_groups=missing_groups, regression_n_boot=regression_n_boot, labels=labels,
+    )  # fmt: skip
+    entry: dict[str, Any] = {"kind": "spark", "engine": "spark"}
+    with suppress(Exception):  # best effort: not every plan knows its files
+        paths = list(df.inputFiles())
+        entry.update(paths=paths[:100], n_files=len(paths))
+    entry.update(source or {})
+    entry["rows"] = table.n_rows
+    if fingerprint:
+        from fairaudit.metrics._engines._fingerprint import (
+            fingerprints_from,
+            spark_fingerprint_row,
+        )
+
+        row = spark_fingerprint_row(df, F, columns)
+        entry["fingerprints"] = fingerprints_from(row, columns, "spark")
+    return replace(table, source=(entry,))
+
+
+def _numeric_type(kind: str) -> bool:
+    return kind in _NUMERIC_TYPES
+
+
+_NUMERIC_TYPES = {
+    "ByteType", "ShortType", "IntegerType", "LongType", "FloatType", "DoubleType", "DecimalType",
+}  # fmt: skip
+
+
+def _count(
+    df: Any,
+    F: Any,
+    columns: Columns,
+    *,
+    pos_label: Any,
+    task: str,
+    metrics: Any,
+    missing_groups: Any,
+    regression_n_boot: int,
+    labels: Any,
+) -> CountTable:
+    """Aggregate the DataFrame into a count table (the body of :func:`spark_table`)."""
     if labels is not None:
         p_type = type(df.schema[columns.y_pred].dataType).__name__
         if p_type in _FLOAT_TYPES:
@@ -141,6 +199,14 @@ def spark_table(
         resolved = "binary"
     else:
         resolved = _resolve_task(df, F, columns, task, metrics, pos_label)
+    types = {f.name: type(f.dataType).__name__ for f in df.schema.fields}
+    check_numeric_columns(
+        columns,
+        types,
+        _numeric_type,
+        lambda kind: kind == "BooleanType",
+        regression=resolved == "regression",
+    )
     sens = [F.col(s).alias(f"fa_s{j}") for j, s in enumerate(columns.sensitive)]
     if resolved == "regression":
         return _regression(df, F, columns, sens, missing_groups, regression_n_boot)
@@ -149,7 +215,7 @@ def spark_table(
     cells_df = df.groupBy(*sens, t, p).agg(F.count(F.lit(1)).alias("fa_n"), *_weight_aggs(F, w))
     res = _collect(cells_df)
     if w is not None:
-        _check_weights(res, w)
+        _check_weights(res, w, columns.show("sample_weight"))
     n = np.asarray(res["fa_n"], dtype=np.int64)
     if n.size == 0:
         raise DataError("the Spark DataFrame has no rows.")
@@ -270,7 +336,7 @@ def _regression(
             "value(s) (NaN/inf); remove them."
         )
     if w_col is not None:
-        _check_weights(res, w_col)
+        _check_weights(res, w_col, columns.show("sample_weight"))
     sums = np.column_stack(
         [np.asarray(res[k], dtype=np.float64) for k in ("fa_w", "fa_wp", "fa_we", "fa_wa", "fa_ws")]
     )
@@ -323,13 +389,70 @@ def _regression(
     )
 
 
+def _typed_csv_columns(df: Any, F: Any, names: list[str], numbers_only: list[str]) -> Any:
+    """Give text columns of a CSV the types DuckDB's reader infers: BIGINT, DOUBLE, BOOLEAN.
+
+    Spark reads every CSV column as text; the command reads labels, scores and weights as
+    DuckDB types them (integers stay integers, so multiclass labels and JSON output are the
+    same). One aggregation counts, per column, the values that do not parse as each type.
+    ``numbers_only`` columns (scores, weights) become DOUBLE when every value parses as a
+    number, and stay text otherwise (refused then, naming the column and its type).
+    """
+    wanted = [c for c in dict.fromkeys(names + numbers_only) if c in df.columns]
+    if not wanted:
+        return df
+
+    def fails(c: str, kind: str) -> Any:
+        v = F.col(c)
+        if kind == "boolean":
+            ok = F.lower(F.trim(v)).isin("true", "false")
+        elif kind == "bigint":  # digits only, as DuckDB's reader: "1.0" is a DOUBLE
+            ok = (
+                v.rlike(r"^\s*[+-]?[0-9]+\s*$")
+                & F.expr(f"try_cast(`{c.replace('`', '``')}` AS bigint)").isNotNull()
+            )
+        else:
+            ok = F.expr(f"try_cast(`{c.replace('`', '``')}` AS {kind})").isNotNull()
+        return F.sum(F.when(v.isNotNull() & ~ok, 1).otherwise(0))
+
+    aggs = [
+        fails(c, kind).alias(f"{i}_{kind}")
+        for i, c in enumerate(wanted)
+        for kind in ("bigint", "double", "boolean")
+    ]
+    row = df.agg(*aggs).collect()[0].asDict()
+    for i, c in enumerate(wanted):
+        if c in numbers_only:
+            kind = "double" if not row[f"{i}_double"] else None
+        else:
+            kind = next((k for k in ("bigint", "double", "boolean") if not row[f"{i}_{k}"]), None)
+        if kind is not None:
+            cast = "boolean" if kind == "boolean" else kind
+            column = F.lower(F.trim(F.col(c))) if kind == "boolean" else F.col(c)
+            df = df.withColumn(c, column.cast(cast))
+    return df
+
+
 def spark_files_table(
-    data: list[str], columns: Columns, *, labels: Any, master: str | None
+    data: list[str],
+    columns: Columns,
+    *,
+    labels: Any,
+    master: str | None,
+    task: str = "binary",
+    missing_groups: str = "error",
+    regression_n_boot: int = 0,
 ) -> CountTable:
-    """Count files with Spark (the command's ``--engine spark``); text columns stay text."""
+    """Count files with Spark (the command's ``--engine spark``); sensitive columns stay text.
+
+    ``labels`` (a :class:`OneVsRest`) binarizes binary labels; ``None`` with ``task``
+    ``"multiclass"`` or ``"regression"`` counts the columns as they are, typed as DuckDB
+    types a CSV file (Parquet columns keep their types).
+    """
     from fairaudit.metrics._engines._duckdb import SourceError, _format, _unzip, expand_paths
 
     sql = import_optional("pyspark.sql", purpose="--engine spark")
+    F = sql.functions
     files = expand_paths(data)
     kinds = {_format(f) for f in files}
     if len(kinds) != 1:
@@ -370,19 +493,98 @@ def spark_files_table(
                 raise SourceError(
                     f"the files do not share one schema: {f!r} differs from {first!r}."
                 )
-        if columns.y_score is not None and columns.y_score in df.columns:
-            df = df.withColumn(columns.y_score, df[columns.y_score].cast("double"))
+        if kind != "parquet":
+            numbers = [c for c in (columns.y_score, columns.sample_weight) if c is not None]
+            df = _typed_csv_columns(df, F, [columns.y_true, columns.y_pred], numbers)
         return spark_table(
             df,
             columns,
-            pos_label=1,
-            task="binary",
+            pos_label=1 if labels is not None else None,
+            task="binary" if labels is not None else task,
             metrics=None,
-            missing_groups="error",
-            regression_n_boot=0,
+            missing_groups=missing_groups,
+            regression_n_boot=regression_n_boot,
             labels=labels,
+            source={"kind": "files", "paths": [os.path.abspath(f) for f in files[:100]]},
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if not had_session:
             spark.stop()
+
+
+def spark_type(values: np.ndarray) -> str:
+    """Return the Spark SQL type of a model's predictions (from a probe's output)."""
+    kind: str = values.dtype.kind
+    if kind == "O":
+        first = next((v for v in values.tolist() if v is not None), None)
+        kind = {bool: "b", int: "i", float: "f", str: "U"}.get(type(first), "?")
+        if isinstance(first, np.generic):
+            kind = np.asarray(first).dtype.kind
+    types = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double", "U": "string"}
+    if kind not in types:
+        raise DataError(
+            f"the model's predictions are of type {values.dtype} (e.g. {values[:1].tolist()}); "
+            "audit(data=<Spark DataFrame>) needs booleans, integers, floats or text."
+        )
+    return types[kind]
+
+
+def probe_rows(df: Any, features: list[str], n: int = 100) -> Any:
+    """Return the first ``n`` rows of the model's input columns as pandas (a probe)."""
+    _check_session(df)
+    return df.select(*features).limit(n).toPandas()
+
+
+def predict_on_executors(
+    df: Any,
+    predict: Any,
+    features: list[str],
+    keep: list[str],
+    *,
+    prediction_type: str,
+    with_scores: bool,
+) -> tuple[Any, str, str | None]:
+    """Add the model's predictions (and scores) as columns, computed on the executors.
+
+    ``predict(X) -> (y_pred, y_score or None)`` runs in ``mapInPandas`` (it is pickled with
+    cloudpickle and shipped to the executors, which need fairaudit and the model's
+    libraries); only ``keep`` and the new columns are returned. Nothing reaches the driver.
+    """
+    sql = import_optional("pyspark.sql", purpose="Spark DataFrames as data=")
+    types = sql.types
+
+    def fresh(name: str) -> str:
+        while name in df.columns:
+            name = "_" + name
+        return name
+
+    pred_col = fresh("fairaudit_prediction")
+    score_col = fresh("fairaudit_score") if with_scores else None
+    fields = [df.schema[c] for c in keep]
+    pred_type = {
+        "boolean": types.BooleanType(),
+        "bigint": types.LongType(),
+        "double": types.DoubleType(),
+        "string": types.StringType(),
+    }[prediction_type]
+    fields.append(types.StructField(pred_col, pred_type, True))
+    if score_col is not None:
+        fields.append(types.StructField(score_col, types.DoubleType(), True))
+    schema = types.StructType(fields)
+    numpy_type = {"boolean": bool, "bigint": np.int64, "double": np.float64, "string": object}[
+        prediction_type
+    ]
+    keep = list(keep)
+    features = list(features)
+
+    def run(batches: Any) -> Any:
+        for pdf in batches:
+            y_pred, y_score = predict(pdf[features])
+            out = pdf[keep].copy()
+            out[pred_col] = np.asarray(y_pred).astype(numpy_type)
+            if score_col is not None:
+                out[score_col] = np.asarray(y_score, dtype=np.float64)
+            yield out
+
+    return df.mapInPandas(run, schema=schema), pred_col, score_col
