@@ -47,6 +47,14 @@ def add_monitor_parser(commands: Any) -> None:
         default="previous",
         help="drift p-values exported against the previous window (default) or the first",
     )
+    serve.add_argument(
+        "--refresh-interval",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="how often the exporter checks the store and recomputes the gauges when it "
+        "changed (default 0.5); scrapes send the last computed text",
+    )
     ingest = actions.add_parser(
         "ingest",
         help="add predictions (or late labels) from a CSV, Parquet or JSON-lines file",
@@ -261,6 +269,10 @@ def _serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | None) 
 
     if not Path(args.store).is_file():
         raise FileNotFoundError(f"--store: no such store: {args.store}")
+    if not 0 < args.refresh_interval < float("inf"):
+        raise ValueError(
+            f"--refresh-interval must be a number of seconds > 0, got {args.refresh_interval}."
+        )
     policy = None
     if args.policy is not None:
         from fairaudit.policy import Policy
@@ -272,7 +284,13 @@ def _serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | None) 
     stop = stop if stop is not None else threading.Event()
     against = None if args.drift_against == "none" else args.drift_against
     try:
-        server = serve(mon, port=args.port, addr=args.addr, drift_against=against)
+        server = serve(
+            mon,
+            port=args.port,
+            addr=args.addr,
+            drift_against=against,
+            refresh_interval=args.refresh_interval,
+        )
         port = server.server_address[1]
         print(
             f"fairaudit: serving {args.store} on http://{args.addr}:{port}/metrics",

@@ -170,6 +170,8 @@ class FairnessCollector:
         self._client: list[Any] | None = None  # prometheus_client families, made on demand
         self._text: bytes | None = None
         self._gzip: bytes | None = None
+        # what a background-refreshed exporter serves: (text, gzip) of the last computation
+        self._published: tuple[bytes, bytes] | None = None
 
     def describe(self) -> list[Any]:
         """Families without samples (so that registering does not read the store)."""
@@ -242,6 +244,48 @@ class FairnessCollector:
             if self._gzip is None:
                 self._gzip = gzip.compress(self._text, compresslevel=1)
             return self._gzip
+
+    def publish(self) -> None:
+        """Recompute the text if the store changed, and publish it (with its gzip) for scrapes.
+
+        :func:`serve` calls this from a background thread, so that a scrape only sends the
+        last published bytes: its time does not depend on the number of groups or score atoms.
+        :meth:`published` has an example.
+        """
+        text = self.exposition()
+        compressed = self.exposition(compress=True)
+        self._published = (text, compressed)
+
+    def published(self, *, compress: bool = False) -> bytes:
+        """Return the last published text (see :meth:`publish`), published now if none was.
+
+        Reads the store's revision first, so that a store that can no longer be read fails
+        the scrape instead of serving old gauges as if they were current.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from fairaudit.monitor import FairnessMonitor
+        >>> mon = FairnessMonitor(os.path.join(tempfile.mkdtemp(), "s.db"),
+        ...                       sensitive_features=["g"], min_group_size=1)
+        >>> _ = mon.update([1, 0], {"g": ["a", "b"]})
+        >>> collector = mon.collector()
+        >>> first = collector.published()
+        >>> _ = mon.update([1], {"g": ["b"]})
+        >>> collector.published() == first  # not yet published again
+        True
+        >>> collector.publish()
+        >>> b"fairaudit_rows_received_total 3.0" in collector.published()
+        True
+        >>> mon.close()
+        """
+        self.monitor.revision()
+        latest = self._published
+        if latest is None:
+            self.publish()
+            latest = self._published
+            assert latest is not None
+        return latest[1] if compress else latest[0]
 
     @staticmethod
     def _to_client(fam: _Family) -> Any:
@@ -505,6 +549,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     """GET /metrics (or /): the collector's exposition, gzip when the scraper accepts it."""
 
     collector: FairnessCollector  # set on the subclass made by serve()
+    background: bool  # True: send the last published text (a thread keeps it fresh)
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] not in ("/metrics", "/"):
@@ -512,7 +557,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         compress = "gzip" in self.headers.get("Accept-Encoding", "")
         try:
-            body = self.collector.exposition(compress=compress)
+            if self.background:
+                body = self.collector.published(compress=compress)
+            else:
+                body = self.collector.exposition(compress=compress)
         except Exception as exc:  # the scrape fails visibly; the exporter keeps serving
             _log.exception("fairaudit exporter: the scrape failed")
             self.send_error(500, f"fairaudit could not read the store: {exc}")
@@ -531,6 +579,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    refresher: threading.Thread | None = None
+    stop_refreshing: threading.Event
+
+    def shutdown(self) -> None:
+        """Stop serving, and stop the background refresh."""
+        self.stop_refreshing.set()
+        super().shutdown()
+        if self.refresher is not None:
+            self.refresher.join()
+
+
+def _refresh_loop(collector: FairnessCollector, stop: threading.Event, interval: float) -> None:
+    """Publish the collector's text now and whenever the store changed, until ``stop``."""
+    while True:
+        try:
+            collector.publish()
+        except Exception:  # a store that cannot be read fails the scrapes, which log it
+            _log.debug("fairaudit exporter: background refresh failed", exc_info=True)
+        if stop.wait(interval):
+            return
 
 
 def serve(
@@ -539,11 +607,15 @@ def serve(
     port: int = 9464,
     addr: str = "127.0.0.1",
     drift_against: str | None = "previous",
+    refresh_interval: float | None = 0.5,
 ) -> Any:
     """Serve the monitor's gauges on ``http://addr:port/metrics`` from a background thread.
 
-    The exporter needs no ``prometheus_client``: it sends
-    :meth:`FairnessCollector.exposition`, computed once per change of the store.
+    The exporter needs no ``prometheus_client``. A second thread checks the store every
+    ``refresh_interval`` seconds and, when it changed, computes the gauges and their text
+    once; a scrape sends the last text computed, so it takes a few milliseconds whatever the
+    number of groups and score atoms. A scrape first reads the store's revision: a store
+    that can no longer be read answers HTTP 500 rather than old gauges.
 
     Parameters
     ----------
@@ -555,6 +627,10 @@ def serve(
         Address to bind; ``"0.0.0.0"`` to accept scrapes from other hosts.
     drift_against : {"previous", "reference"} or None, default "previous"
         As in :meth:`FairnessMonitor.collector`.
+    refresh_interval : float or None, default 0.5
+        Seconds between checks of the store; a scrape may miss writes of the last
+        ``refresh_interval`` seconds plus one computation. ``None``: no background thread,
+        each scrape checks the store and computes the gauges when it changed.
 
     Returns
     -------
@@ -575,9 +651,30 @@ def serve(
     True
     >>> server.shutdown(); server.server_close(); mon.close()
     """
+    if refresh_interval is not None:
+        if isinstance(refresh_interval, bool) or not isinstance(refresh_interval, int | float):
+            raise TypeError(
+                f"refresh_interval must be a number of seconds or None, got {refresh_interval!r}."
+            )
+        if not 0 < refresh_interval < math.inf:
+            raise ValueError(
+                f"refresh_interval must be a number of seconds > 0, got {refresh_interval!r}."
+            )
     collector = monitor.collector(drift_against=drift_against)  # type: ignore[arg-type]
-    handler = type("FairauditHandler", (_Handler,), {"collector": collector})
+    background = refresh_interval is not None
+    handler = type(
+        "FairauditHandler", (_Handler,), {"collector": collector, "background": background}
+    )
     server = _Server((addr, port), handler)
+    server.stop_refreshing = threading.Event()
+    if refresh_interval is not None:
+        server.refresher = threading.Thread(
+            target=_refresh_loop,
+            args=(collector, server.stop_refreshing, float(refresh_interval)),
+            name="fairaudit-exporter-refresh",
+            daemon=True,
+        )
+        server.refresher.start()
     thread = threading.Thread(target=server.serve_forever, name="fairaudit-exporter", daemon=True)
     thread.start()
     return server

@@ -186,6 +186,13 @@ def test_ingest_errors_exit_2(tmp_path, frame):
     code, _, err = _run("monitor", "serve", "--store", str(tmp_path / "none.db"))
     assert code == 2
     assert "no such store" in err
+    with FairnessMonitor(tmp_path / "serve.db", sensitive_features=["g"]) as mon:
+        mon.update([1], {"g": ["a"]})
+    code, _, err = _run(
+        "monitor", "serve", "--store", str(tmp_path / "serve.db"), "--refresh-interval", "0"
+    )
+    assert code == 2
+    assert "--refresh-interval must be a number of seconds > 0" in err
 
 
 def _free_port() -> int:

@@ -252,6 +252,65 @@ def test_exporter_answers_500_when_the_store_cannot_be_read(tmp_path, caplog):
     assert "the scrape failed" in caplog.text
 
 
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def test_background_exporter_serves_the_last_published_text_and_catches_up(tmp_path):
+    with FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"], min_group_size=1) as mon:
+        mon.update([1, 0], {"g": ["a", "b"]}, timestamps=T0)
+        server = serve(mon, port=0, refresh_interval=0.05)
+        url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+        try:
+            assert "fairaudit_rows_received_total 2.0" in _get(url)
+            mon.update([1, 1], {"g": ["a", "b"]}, timestamps=T0)
+            deadline = time.monotonic() + 30
+            while "fairaudit_rows_received_total 4.0" not in (text := _get(url)):
+                assert time.monotonic() < deadline, text
+                time.sleep(0.05)
+            assert text.encode() == mon.collector().exposition()  # the published text is whole
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert not server.refresher.is_alive()
+
+
+def test_exporter_without_background_refresh_computes_on_each_changed_scrape(tmp_path):
+    with FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"], min_group_size=1) as mon:
+        mon.update([1, 0], {"g": ["a", "b"]}, timestamps=T0)
+        server = serve(mon, port=0, refresh_interval=None)
+        url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+        try:
+            assert "fairaudit_rows_received_total 2.0" in _get(url)
+            mon.update([1, 1], {"g": ["a", "b"]}, timestamps=T0)
+            assert "fairaudit_rows_received_total 4.0" in _get(url)  # at once
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert server.refresher is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (0, ValueError),
+        (-1.0, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        (True, TypeError),
+        ("1", TypeError),
+    ],
+)
+def test_serve_refuses_a_bad_refresh_interval(tmp_path, bad, error):
+    mon = FairnessMonitor(tmp_path / "s.db", sensitive_features=["g"])
+    try:
+        with pytest.raises(error, match="refresh_interval must be a number of seconds"):
+            serve(mon, port=0, refresh_interval=bad)
+    finally:
+        mon.close()
+
+
 # -- a real Prometheus server ------------------------------------------------------------------
 
 
