@@ -690,8 +690,10 @@ def compare(
         ``sensitive_features`` are column names and both models see the ``features``
         columns. Files and relations are read ``batch_size`` rows at a time; both models
         predict each batch, and the paired counts of the batches add up (memory stays
-        bounded by a batch). A Spark DataFrame is refused: predict on the cluster, then call
-        :func:`compare_predictions` with ``data=``.
+        bounded by a batch). With a Spark DataFrame both models predict on the executors
+        (``mapInPandas``; each model is pickled with cloudpickle, so the executors need
+        fairaudit and the models' libraries) and Spark counts the pairs; only a probe of 100
+        rows of the features reaches the driver.
     features : list of str, optional
         With ``data``: the models' input columns (default: every column but ``y_true``).
     batch_size : int, optional
@@ -824,11 +826,7 @@ def _compare_data(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     kind = source_kind(data)
     if kind == "spark":
-        raise DataError(
-            "compare(data=<Spark DataFrame>) would collect rows to the driver to predict; "
-            "predict with both models on the cluster, then call compare_predictions(data=...) "
-            "on the two prediction columns."
-        )
+        return _compare_spark(model_a, model_b, data, columns, features, **kwargs)
     if kind == "frame":
         frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
         available = [str(c) for c in frame.columns]
@@ -917,6 +915,78 @@ def _compare_data(
         confidence=kwargs["confidence"],
         random_state=kwargs["random_state"],
     )
+    result.models.update({"a": wrapped_a.describe(), "b": wrapped_b.describe()})
+    return result
+
+
+def _compare_spark(
+    model_a: Any, model_b: Any, df: Any, columns: Any, features: list[str] | None, **kwargs: Any
+) -> ComparisonResult:
+    """``compare(data=<Spark DataFrame>)``: both models predict on the executors.
+
+    Each model is pickled (cloudpickle) into a ``mapInPandas`` function that adds its
+    prediction (and score) column; the paired counts are then one Spark ``GROUP BY``
+    (:func:`compare_predictions` with ``data=``). Only a probe of 100 rows of the feature
+    columns reaches the driver, to learn the type of each model's predictions.
+    """
+    from fairaudit.metrics._engines._spark import predict_on_executors, probe_rows, spark_type
+    from fairaudit.models import wrap
+
+    available = list(df.columns)
+    if features is None:
+        features = [c for c in available if c != columns.y_true]
+    _check_present(
+        [("y_true", columns.y_true)]
+        + [("sensitive_features", c) for c in columns.sensitive]
+        + [("features", c) for c in features],
+        available,
+    )
+    wrapped_a, wrapped_b = wrap(model_a), wrap(model_b)
+    probe = probe_rows(df, features)
+    if len(probe) == 0:
+        raise DataError("data has no rows.")
+    with_scores = all(
+        w.output_kind == "score" and w.task == "binary" for w in (wrapped_a, wrapped_b)
+    )
+
+    def predictor(wrapped: Any) -> Any:
+        def predict(X: pd.DataFrame) -> tuple[Any, Any]:
+            return wrapped.predict(X), wrapped.predict_score(X) if with_scores else None
+
+        return predict
+
+    keep = list(dict.fromkeys([columns.y_true, *columns.sensitive]))
+    step, pred_a, score_a = predict_on_executors(
+        df,
+        predictor(wrapped_a),
+        features,
+        list(dict.fromkeys([*keep, *features])),
+        prediction_type=spark_type(np.asarray(wrapped_a.predict(probe))),
+        with_scores=with_scores,
+    )
+    predicted, pred_b, score_b = predict_on_executors(
+        step,
+        predictor(wrapped_b),
+        features,
+        [*keep, pred_a, *([score_a] if score_a is not None else [])],
+        prediction_type=spark_type(np.asarray(wrapped_b.predict(probe))),
+        with_scores=with_scores,
+    )
+    predicted = predicted.persist()  # each model runs once per row
+    try:
+        result = compare_predictions(
+            columns.y_true,
+            pred_a,
+            pred_b,
+            sensitive_features=list(columns.sensitive),
+            score_a=score_a,
+            score_b=score_b,
+            data=predicted,
+            engine="spark",
+            **kwargs,
+        )
+    finally:
+        predicted.unpersist()
     result.models.update({"a": wrapped_a.describe(), "b": wrapped_b.describe()})
     return result
 

@@ -21,7 +21,13 @@ pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installe
 @pytest.fixture(scope="module")
 def spark():
     # reuses the session of tests/metrics/test_spark.py when it runs first (a start is slow)
+    import os
+    import sys
+
     started_here = pyspark_sql.SparkSession.getActiveSession() is None
+    before = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
+    if started_here:  # compare(data=) predicts in Python workers: this interpreter
+        os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     session = (
         pyspark_sql.SparkSession.builder.master("local[2]")
         .appName("fairaudit-tests")
@@ -36,6 +42,11 @@ def spark():
     finally:
         if started_here:
             session.stop()
+            for k, v in before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def make_frame(n: int = 1500, seed: int = 0) -> pd.DataFrame:
@@ -104,3 +115,44 @@ def test_cli_compare_with_spark_equals_duckdb(spark, tmp_path):
             assert code in (0, 1), err.getvalue()
             outputs.append((code, out.getvalue()))
         assert outputs[0] == outputs[1]
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_compare_models_on_a_spark_dataframe_equals_in_memory(spark):
+    """compare(data=<Spark DataFrame>): both models predict on the executors."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4)
+    n = 1200
+    frame = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n).round(3).tolist(),
+            "x2": rng.normal(size=n).round(3).tolist(),
+            "sex": rng.choice(["F", "M"], n).tolist(),
+            "race": rng.choice(["x", "y", "z"], n).tolist(),
+        }
+    )
+    frame["y"] = (frame["x1"] + 0.5 * frame["x2"] + rng.normal(0, 1, n) > 0).astype(int)
+    feats = ["x1", "x2"]
+    model_a = LogisticRegression(C=1.0).fit(frame[feats], frame["y"])
+    model_b = LogisticRegression(C=0.01).fit(frame[["x1"]].assign(x2=0.0), frame["y"])
+    kw = {"n_boot": 100, "random_state": 0, "tolerance": 0.05}
+    in_memory = fa.compare(
+        model_a, model_b, frame[feats], frame["y"], sensitive_features=frame[["sex", "race"]], **kw
+    )
+    on_spark = fa.compare(
+        model_a,
+        model_b,
+        data=spark.createDataFrame(frame),
+        features=feats,
+        y_true="y",
+        sensitive_features=["sex", "race"],
+        **kw,
+    )
+    assert on_spark.agreement == in_memory.agreement < 1
+    pd.testing.assert_frame_equal(on_spark.differences, in_memory.differences)
+    pd.testing.assert_frame_equal(on_spark.by_group, in_memory.by_group)
+    assert on_spark.score_max_abs_diff == in_memory.score_max_abs_diff > 0
+    assert on_spark.passed == in_memory.passed
+    assert on_spark.models == in_memory.models
