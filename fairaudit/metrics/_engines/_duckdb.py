@@ -197,6 +197,21 @@ def _short(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _progress_bar_off(con: Any) -> None:
+    """Turn DuckDB's own progress bar off (fairaudit shows its own, on request).
+
+    In Jupyter without ipywidgets DuckDB refuses to change the setting at all ("required package
+    'ipywidgets' is missing"), although its value there is already off: that is not an error.
+    """
+    import duckdb
+
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        if con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+            raise
+
+
 @contextmanager
 def open_source(
     data: Any,
@@ -246,7 +261,7 @@ def open_source(
         else:
             own = True
             con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
+            _progress_bar_off(con)
             con.execute(f"SET temp_directory = {lit(scratch)}")
             module = type(data).__module__
             if module.startswith("pandas"):
