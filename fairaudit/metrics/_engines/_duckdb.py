@@ -203,8 +203,7 @@ def _progress_bar_off(con: Any) -> None:
     In Jupyter without ipywidgets DuckDB refuses to change the setting at all ("required package
     'ipywidgets' is missing"), although its value there is already off: that is not an error.
     """
-    import duckdb
-
+    duckdb = sys.modules["duckdb"]  # loaded: con is one of its connections
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.InvalidInputException:
