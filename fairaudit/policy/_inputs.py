@@ -49,6 +49,7 @@ def results_from_inputs(
     sensitive_features: Any,
     y_score: Any,
     sample_weight: Any,
+    strata: Any,
     pred_a: Any,
     pred_b: Any,
     score_a: Any,
@@ -87,6 +88,10 @@ def results_from_inputs(
         wanted.append("data_bias")
     if "comparison" in kinds and pred_b is not None:
         wanted.append("comparison")
+    if strata is not None and "data_bias" not in wanted:
+        raise TypeError(
+            "strata= is for the policy's measure: rules (data_bias), and this policy has none."
+        )
     if pred_b is None and (pred_a is not None or score_a is not None or score_b is not None):
         raise TypeError("pred_a, score_a and score_b are for a comparison: pass pred_b as well.")
     clash = [k for k in wanted if k in given]
@@ -125,6 +130,7 @@ def results_from_inputs(
         out["data_bias"] = data_bias(
             y_true,
             sensitive_features=sensitive_features,
+            strata=strata,
             sample_weight=sample_weight,
             pos_label=pos_label,
             measures=list(policy.measures),

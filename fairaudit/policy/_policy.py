@@ -310,6 +310,7 @@ class Policy:
         sensitive_features: Any = None,
         y_score: Any = None,
         sample_weight: Any = None,
+        strata: Any = None,
         pred_a: Any = None,
         pred_b: Any = None,
         score_a: Any = None,
@@ -350,6 +351,9 @@ class Policy:
             (:attr:`metrics`) are computed by :func:`fairaudit.group_metrics`; with
             ``y_true`` alone, the measures of the ``measure:`` rules by
             :func:`fairaudit.data_bias` (when the policy has such rules).
+        strata : optional
+            The strata of :func:`fairaudit.data_bias` (column names with ``data``), which
+            conditional demographic disparity (``measure: CDDL``) needs.
         pred_a, pred_b, score_a, score_b
             With ``pred_b``, the comparison the ``comparison:`` rules need is computed by
             :func:`fairaudit.compare_predictions` (``pred_a`` defaults to ``y_pred``,
@@ -419,7 +423,8 @@ random_state
             results_from_inputs(
                 self, tuple(targets), data=data, y_true=y_true, y_pred=y_pred,
                 sensitive_features=sensitive_features, y_score=y_score,
-                sample_weight=sample_weight, pred_a=pred_a, pred_b=pred_b, score_a=score_a,
+                sample_weight=sample_weight, strata=strata, pred_a=pred_a, pred_b=pred_b,
+                score_a=score_a,
                 score_b=score_b, pos_label=pos_label, n_boot=n_boot, confidence=confidence,
                 tolerance=tolerance, min_group_size=min_group_size,
                 missing_groups=missing_groups, random_state=random_state, engine=engine,

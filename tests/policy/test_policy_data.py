@@ -174,3 +174,26 @@ def test_bad_calls(adult):
         policy.check(y_true=frame["y"], y_pred="pred", sensitive_features=frame["sex"])
     with pytest.raises(fa.exceptions.DataError, match=r"no column 'preds'.*Did you mean 'pred'"):
         policy.check(data=path, y_true="y", y_pred="preds", sensitive_features="sex")
+
+
+def test_strata_reach_the_data_bias_measures(adult):
+    """measure: CDDL needs strata: Policy.check(data=..., strata=[...]) passes them on."""
+    frame, path = adult
+    policy = fa.Policy.from_yaml_text(
+        "version: 1\nrules:\n  - {id: cddl, measure: CDDL, sensitive_feature: sex, max: 0.5}\n"
+    )
+    got = policy.check(
+        data=path, y_true="y", sensitive_features=["sex"], strata=["education"], **KW
+    )
+    db = fa.data_bias(
+        frame["y"], sensitive_features=frame[["sex"]], strata=frame[["education"]],
+        measures=["CDDL"], **KW,
+    )  # fmt: skip
+    same(got, policy.check(db))
+    assert got.results[0].status in {"pass", "fail"}
+    with pytest.raises(ValueError, match="needs strata="):
+        policy.check(data=path, y_true="y", sensitive_features=["sex"], **KW)
+    with pytest.raises(TypeError, match="strata= is for the policy's measure: rules"):
+        fa.Policy.from_yaml_text(POLICY.replace("measure: DPL", "metric: selection_rate")).check(
+            data=path, y_true="y", y_pred="pred", sensitive_features=["sex"], strata=["education"]
+        )
