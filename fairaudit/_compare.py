@@ -114,6 +114,7 @@ class ComparisonResult(ResultMixin):
 
     def _summary(self) -> list[str]:
         lines = [f"The two models agree on {self.agreement:.2%} of {self.n_samples:,} rows."]
+        lines += self._difference_lines()
         if self.score_max_abs_diff is not None:
             lines.append(f"Largest score difference: {self.score_max_abs_diff:.3g}.")
         if self.tolerance is not None:
@@ -131,6 +132,44 @@ class ComparisonResult(ResultMixin):
                     f"Not shown equivalent within ±{self.tolerance:g}: {len(bad)} difference(s)"
                     f" ({shown[:300]})."
                 )
+        return lines
+
+    def _difference_lines(self) -> list[str]:
+        """Per metric: b - a over all rows (interval, test) and the largest in a group."""
+
+        def signed(x: float) -> str:
+            return "0" if x == 0 else f"{x:+.3g}"
+
+        lines = []
+        d = self.differences
+        for metric in self.metrics:
+            rows = d[d["metric"] == metric]
+            overall = rows[rows["group"] == OVERALL]
+            groups = rows[(rows["group"] != OVERALL) & np.isfinite(rows["difference"])]
+            if overall.empty or not np.isfinite(overall["difference"].iloc[0]):
+                continue
+            o = overall.iloc[0]
+            text = f"{metric}: b - a = {signed(o['difference'])} over all rows"
+            details = []
+            if np.isfinite(o["lower"]) and np.isfinite(o["upper"]):
+                details.append(
+                    f"{self.confidence:.0%} CI {signed(o['lower'])} to {signed(o['upper'])}"
+                )
+            if np.isfinite(o["p_value"]):
+                p = "p < 1e-300" if o["p_value"] == 0 else f"p = {o['p_value']:.2g}"
+                details.append(f"{p}, {str(o['test']).replace('_', ' ')}")
+            if details:
+                text += f" ({'; '.join(details)})"
+            if len(groups):
+                worst = groups.loc[groups["difference"].abs().idxmax()]
+                if worst["difference"] == 0:
+                    text += "; 0 in every group"
+                else:
+                    text += (
+                        f"; largest in a group: {signed(worst['difference'])} for "
+                        f"{worst['group']} ({int(worst['count']):,} rows)"
+                    )
+            lines.append(text + ".")
         return lines
 
     def to_dict(self) -> dict[str, Any]:

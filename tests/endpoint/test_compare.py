@@ -222,3 +222,23 @@ def test_compare_bad_input():
         fa.compare_predictions(y, a, b, sensitive_features=s, score_a=[0.1, 0.2, 0.3])
     with pytest.raises(fa.exceptions.DataError, match="pred_b has missing values at rows"):
         fa.compare_predictions(y, a, [0, None, 1], sensitive_features=s)
+
+
+def test_summary_names_each_difference_its_interval_test_and_largest_group():
+    y = [1, 0, 1, 0, 1, 0, 1, 0]
+    a = [1, 0, 1, 0, 1, 0, 0, 1]
+    b = [1, 0, 1, 1, 1, 0, 0, 1]
+    s = ["f", "f", "f", "f", "m", "m", "m", "m"]
+    cmp = fa.compare_predictions(y, a, b, sensitive_features=s, n_boot=0)
+    lines = cmp.to_dict()["summary"]
+    assert lines[0] == "The two models agree on 87.50% of 8 rows."
+    # one row of f moves from 0 to 1: +1/8 over all rows, +1/4 in f; McNemar on 1 discordant row
+    assert lines[1] == (
+        "selection_rate: b - a = +0.125 over all rows (p = 1, mcnemar exact); "
+        "largest in a group: +0.25 for f (4 rows)."
+    )
+    same = fa.compare_predictions(y, a, a, sensitive_features=s, n_boot=50, random_state=0)
+    assert "accuracy: b - a = 0 over all rows (95% CI 0 to 0; p = 1, mcnemar exact); " in (
+        "\n".join(same.to_dict()["summary"])
+    )
+    assert all(line.endswith("0 in every group.") for line in same.to_dict()["summary"][1:])
