@@ -67,6 +67,26 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _add_engine_options(parser: argparse.ArgumentParser, *, pandas_note: str) -> None:
+    """--engine, --spark-master, --memory-limit and --threads: who reads DATA, and how."""
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "spark", "pandas"),
+        default="duckdb",
+        help="who reads the rows: DuckDB (default; out of core, never loads the file), Spark "
+        f"(--spark-master), or pandas ({pandas_note})",
+    )
+    parser.add_argument(
+        "--spark-master", metavar="URL", help="Spark master for --engine spark (e.g. local[4])"
+    )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
+    )
+    parser.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from fairaudit import __version__
 
@@ -220,22 +240,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="stdout: a text summary (default) or the report JSON",
     )
     audit.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
-    audit.add_argument(
-        "--engine",
-        choices=("duckdb", "spark", "pandas"),
-        default="duckdb",
-        help="who reads the rows: DuckDB (default; out of core, never loads the file), Spark "
-        "(--spark-master), or pandas (loads the file into memory)",
-    )
-    audit.add_argument(
-        "--spark-master", metavar="URL", help="Spark master for --engine spark (e.g. local[4])"
-    )
-    audit.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
-    )
-    audit.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
+    _add_engine_options(audit, pandas_note="loads the file into memory")
 
     comp = commands.add_parser(
         "compare",
@@ -284,23 +289,7 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--junit", metavar="PATH", help="write the policy checks as JUnit XML (needs --policy)"
     )
-
-    comp.add_argument(
-        "--engine",
-        choices=("duckdb", "spark", "pandas"),
-        default="duckdb",
-        help="who reads the rows: DuckDB (default; out of core, never loads the file), Spark "
-        "(--spark-master), or pandas (loads the file into memory; always with endpoints)",
-    )
-    comp.add_argument(
-        "--spark-master", metavar="URL", help="Spark master for --engine spark (e.g. local[4])"
-    )
-    comp.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="DuckDB memory limit (e.g. 2GB); beyond it DuckDB spills to disk",
-    )
-    comp.add_argument("--threads", type=int, metavar="N", help="DuckDB threads")
+    _add_engine_options(comp, pandas_note="loads the file into memory; always with endpoints")
 
     check = commands.add_parser(
         "validate-policy",

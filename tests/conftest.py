@@ -29,6 +29,40 @@ _RAW_CANDIDATES = [_ROOT.parent / "shared" / "datasets", _ROOT.parents[1] / "sha
 
 
 @pytest.fixture(scope="session")
+def spark():
+    """One Spark session in local mode for the whole run (a start takes 10-90 s).
+
+    Modules that use it skip themselves without Java or pyspark. mapInPandas (audit and
+    compare on a Spark DataFrame) runs Python workers: this interpreter, which has fairaudit
+    and the models' libraries.
+    """
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    before = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
+    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("fairaudit-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
 def raw_data_dir() -> Path:
     """The project's raw data folder; tests that need it skip where it is absent (a wheel)."""
     for path in _RAW_CANDIDATES:

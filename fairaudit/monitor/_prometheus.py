@@ -235,15 +235,18 @@ class FairnessCollector:
         >>> mon.close()
         """
         with self._lock:
-            self._refresh()
-            if self._text is None:
-                self._text = render(self._families).encode("utf-8")
-                self._gzip = None
-            if not compress:
-                return self._text
-            if self._gzip is None:
-                self._gzip = gzip.compress(self._text, compresslevel=1)
-            return self._gzip
+            text, compressed = self._texts(compress)
+        return text if compressed is None else compressed
+
+    def _texts(self, compress: bool) -> tuple[bytes, bytes | None]:
+        """Return the text of the store as it is now, and its gzip if asked (lock held)."""
+        self._refresh()
+        if self._text is None:
+            self._text = render(self._families).encode("utf-8")
+            self._gzip = None
+        if compress and self._gzip is None:
+            self._gzip = gzip.compress(self._text, compresslevel=1)
+        return self._text, self._gzip if compress else None
 
     def publish(self) -> None:
         """Recompute the text if the store changed, and publish it (with its gzip) for scrapes.
@@ -252,8 +255,9 @@ class FairnessCollector:
         last published bytes: its time does not depend on the number of groups or score atoms.
         :meth:`published` has an example.
         """
-        text = self.exposition()
-        compressed = self.exposition(compress=True)
+        with self._lock:  # one read of the store: the text and its gzip always match
+            text, compressed = self._texts(compress=True)
+        assert compressed is not None
         self._published = (text, compressed)
 
     def published(self, *, compress: bool = False) -> bytes:
@@ -563,7 +567,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 body = self.collector.exposition(compress=compress)
         except Exception as exc:  # the scrape fails visibly; the exporter keeps serving
             _log.exception("fairaudit exporter: the scrape failed")
-            self.send_error(500, f"fairaudit could not read the store: {exc}")
+            # the reason phrase is a header line: a fixed text there, the error in the body
+            # (one line of it, clipped; http.server escapes it as HTML)
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+            self.send_error(500, "fairaudit could not read the store", detail)
             return
         self.send_response(200)
         self.send_header("Content-Type", CONTENT_TYPE)

@@ -245,6 +245,8 @@ def test_exporter_answers_500_when_the_store_cannot_be_read(tmp_path, caplog):
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/metrics")
         assert info.value.code == 500
+        assert info.value.reason == "fairaudit could not read the store"
+        assert b"closed database" in info.value.read()  # the error, in the body
         info.value.close()
     finally:
         server.shutdown()

@@ -14,8 +14,10 @@ __all__ = [
     "Columns",
     "check_columns",
     "check_numeric_columns",
+    "column_name",
     "column_names",
     "frame_columns",
+    "sensitive_names",
     "source_kind",
 ]
 
@@ -65,7 +67,8 @@ class Columns:
         return out
 
 
-def _name(value: Any, argument: str, *, optional: bool = False) -> str | None:
+def column_name(value: Any, argument: str, *, optional: bool = False) -> str | None:
+    """``value`` if it is a column name (str); else a TypeError naming ``argument``."""
     if value is None and optional:
         return None
     if isinstance(value, str):
@@ -77,14 +80,12 @@ def _name(value: Any, argument: str, *, optional: bool = False) -> str | None:
     )
 
 
-def column_names(
-    y_true: Any, y_pred: Any, sensitive_features: Any, y_score: Any, sample_weight: Any
-) -> Columns:
-    """Validate the column names of a ``data=`` call."""
+def sensitive_names(sensitive_features: Any) -> list[str]:
+    """Return the sensitive column names of a ``data=`` call (one name or a list, none twice)."""
     if isinstance(sensitive_features, str):
         sensitive = [sensitive_features]
     elif isinstance(sensitive_features, list | tuple) and sensitive_features:
-        sensitive = [str(_name(s, "each of sensitive_features")) for s in sensitive_features]
+        sensitive = [str(column_name(s, "each of sensitive_features")) for s in sensitive_features]
     else:
         raise TypeError(
             "with data= given, sensitive_features must be a column name or a list of column "
@@ -92,12 +93,19 @@ def column_names(
         )
     if len(set(sensitive)) != len(sensitive):
         raise DataError(f"sensitive_features names a column twice: {sensitive}.")
+    return sensitive
+
+
+def column_names(
+    y_true: Any, y_pred: Any, sensitive_features: Any, y_score: Any, sample_weight: Any
+) -> Columns:
+    """Validate the column names of a ``data=`` call."""
     return Columns(
-        str(_name(y_true, "y_true")),
-        str(_name(y_pred, "y_pred")),
-        sensitive,
-        _name(y_score, "y_score", optional=True),
-        _name(sample_weight, "sample_weight", optional=True),
+        str(column_name(y_true, "y_true")),
+        str(column_name(y_pred, "y_pred")),
+        sensitive_names(sensitive_features),
+        column_name(y_score, "y_score", optional=True),
+        column_name(sample_weight, "sample_weight", optional=True),
     )
 
 

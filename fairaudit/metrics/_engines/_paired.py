@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from fairaudit.exceptions import DataError, MissingValueError
-from fairaudit.metrics._engines._columns import Columns
+from fairaudit.metrics._engines._columns import Columns, column_name, sensitive_names
 from fairaudit.metrics._engines._finalize import labels_of, values_of
 
 __all__ = [
@@ -63,42 +63,20 @@ class PairedColumns(Columns):
         return out
 
 
-def _name(value: Any, argument: str, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, str):
-        return value
-    raise TypeError(
-        f"with data= given, {argument} must be a column name (str), got "
-        f"{type(value).__name__}; pass the name of the column in data, or leave data= out "
-        "to pass arrays."
-    )
-
-
 def paired_column_names(
     y_true: Any, pred_a: Any, pred_b: Any, sensitive_features: Any, score_a: Any, score_b: Any
 ) -> PairedColumns:
     """Validate the column names of a ``compare_predictions(data=...)`` call."""
-    if isinstance(sensitive_features, str):
-        sensitive = [sensitive_features]
-    elif isinstance(sensitive_features, list | tuple) and sensitive_features:
-        sensitive = [str(_name(s, "each of sensitive_features")) for s in sensitive_features]
-    else:
-        raise TypeError(
-            "with data= given, sensitive_features must be a column name or a list of column "
-            f"names, got {type(sensitive_features).__name__}."
-        )
-    if len(set(sensitive)) != len(sensitive):
-        raise DataError(f"sensitive_features names a column twice: {sensitive}.")
+    sensitive = sensitive_names(sensitive_features)
     if (score_a is None) != (score_b is None):
         raise ValueError("pass both score_a and score_b, or neither.")
     return PairedColumns(
-        str(_name(y_true, "y_true")),
-        str(_name(pred_a, "pred_a")),
-        str(_name(pred_b, "pred_b")),
+        str(column_name(y_true, "y_true")),
+        str(column_name(pred_a, "pred_a")),
+        str(column_name(pred_b, "pred_b")),
         sensitive,
-        _name(score_a, "score_a", optional=True),
-        _name(score_b, "score_b", optional=True),
+        column_name(score_a, "score_a", optional=True),
+        column_name(score_b, "score_b", optional=True),
     )
 
 
@@ -257,57 +235,7 @@ def spark_files_paired(
     CSV columns are read as text (the sensitive columns stay the text in the file); labels
     are then compared as text, scores cast to double.
     """
-    import os
-    import shutil
-    import tempfile
+    from fairaudit.metrics._engines._spark import read_spark_files
 
-    from fairaudit._optional import import_optional
-    from fairaudit.metrics._engines._duckdb import SourceError, _format, _unzip, expand_paths
-
-    sql = import_optional("pyspark.sql", purpose="--engine spark")
-    files = expand_paths(data)
-    kinds = {_format(f) for f in files}
-    if len(kinds) != 1:
-        raise SourceError(f"the files mix formats {sorted(str(k) for k in kinds)}.")
-    kind = str(kinds.pop())
-    had_session = sql.SparkSession.getActiveSession() is not None
-    builder = sql.SparkSession.builder.appName("fairaudit")
-    if master:
-        builder = builder.master(master)
-    spark = builder.getOrCreate()
-    scratch = tempfile.mkdtemp(prefix="fairaudit-spark-")
-    try:
-        if kind.endswith("+zip"):
-            files = [_unzip(f, scratch) for f in files]
-            kind = kind[:-4]
-        try:
-            if kind == "parquet":
-                schemas = {f: spark.read.parquet(f).columns for f in files[:100]}
-                df = spark.read.parquet(*files)
-            else:
-                for f in files:
-                    if os.path.getsize(f) == 0:
-                        raise SourceError(f"{f} is empty.")
-                reader = spark.read.option("header", True).option(
-                    "sep", "\t" if kind == "tsv" else ","
-                )
-                schemas = {f: reader.csv(f).columns for f in files[:100]}
-                df = reader.csv(files)
-        except SourceError:
-            raise
-        except Exception as exc:  # Spark raises its own analysis and Java errors
-            text = str(exc).strip().splitlines()
-            raise SourceError(
-                f"cannot read {files[0]} with Spark: {text[0] if text else type(exc).__name__}"
-            ) from exc
-        first = files[0]
-        for f, cols in schemas.items():
-            if set(cols) != set(schemas[first]):
-                raise SourceError(
-                    f"the files do not share one schema: {f!r} differs from {first!r}."
-                )
+    with read_spark_files(data, master=master) as (df, _kind, _files):
         return spark_paired(df, columns)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not had_session:
-            spark.stop()

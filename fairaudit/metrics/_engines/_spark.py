@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any
 
@@ -433,26 +434,19 @@ def _typed_csv_columns(df: Any, F: Any, names: list[str], numbers_only: list[str
     return df
 
 
-def spark_files_table(
-    data: list[str],
-    columns: Columns,
-    *,
-    labels: Any,
-    master: str | None,
-    task: str = "binary",
-    missing_groups: str = "error",
-    regression_n_boot: int = 0,
-) -> CountTable:
-    """Count files with Spark (the command's ``--engine spark``); sensitive columns stay text.
+@contextmanager
+def read_spark_files(
+    data: list[str], *, master: str | None
+) -> Iterator[tuple[Any, str, list[str]]]:
+    """Read Parquet or CSV/TSV files (``.zip`` too) with Spark: yields ``(df, kind, files)``.
 
-    ``labels`` (a :class:`OneVsRest`) binarizes binary labels; ``None`` with ``task``
-    ``"multiclass"`` or ``"regression"`` counts the columns as they are, typed as DuckDB
-    types a CSV file (Parquet columns keep their types).
+    CSV columns are read as text. The files must share one format and one set of columns
+    (checked on the first 100). A session started here is stopped on exit, and unzipped
+    copies are deleted.
     """
     from fairaudit.metrics._engines._duckdb import SourceError, _format, _unzip, expand_paths
 
     sql = import_optional("pyspark.sql", purpose="--engine spark")
-    F = sql.functions
     files = expand_paths(data)
     kinds = {_format(f) for f in files}
     if len(kinds) != 1:
@@ -493,9 +487,34 @@ def spark_files_table(
                 raise SourceError(
                     f"the files do not share one schema: {f!r} differs from {first!r}."
                 )
+        yield df, kind, files
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not had_session:
+            spark.stop()
+
+
+def spark_files_table(
+    data: list[str],
+    columns: Columns,
+    *,
+    labels: Any,
+    master: str | None,
+    task: str = "binary",
+    missing_groups: str = "error",
+    regression_n_boot: int = 0,
+) -> CountTable:
+    """Count files with Spark (the command's ``--engine spark``); sensitive columns stay text.
+
+    ``labels`` (a :class:`OneVsRest`) binarizes binary labels; ``None`` with ``task``
+    ``"multiclass"`` or ``"regression"`` counts the columns as they are, typed as DuckDB
+    types a CSV file (Parquet columns keep their types).
+    """
+    sql = import_optional("pyspark.sql", purpose="--engine spark")
+    with read_spark_files(data, master=master) as (df, kind, files):
         if kind != "parquet":
             numbers = [c for c in (columns.y_score, columns.sample_weight) if c is not None]
-            df = _typed_csv_columns(df, F, [columns.y_true, columns.y_pred], numbers)
+            df = _typed_csv_columns(df, sql.functions, [columns.y_true, columns.y_pred], numbers)
         return spark_table(
             df,
             columns,
@@ -507,10 +526,6 @@ def spark_files_table(
             labels=labels,
             source={"kind": "files", "paths": [os.path.abspath(f) for f in files[:100]]},
         )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not had_session:
-            spark.stop()
 
 
 def spark_type(values: np.ndarray) -> str:
